@@ -1,0 +1,132 @@
+"""The `vj` command line: argument parsing only; each command calls one function."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from vj import __version__
+from vj.errors import VJError
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one line on stderr (exit 2), like every other bad input."""
+
+    def error(self, message: str) -> None:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="vj", description="Audio-reactive CPPN visuals: live shows and offline music videos.")
+    parser.add_argument("--version", action="version", version=f"vj {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
+
+    render = commands.add_parser(
+        "render", help="render an audio file to an MP4 music video",
+        description="Render AUDIO to an MP4 (H.264 + AAC) whose picture reacts to the music. "
+        "Ctrl-C stops and keeps a playable file of the frames made so far.",
+    )
+    render.add_argument("audio", type=Path, help="audio file: wav, flac, mp3, ogg, opus, m4a, ...")
+    render.add_argument("-o", "--output", type=Path, required=True, help="output .mp4 file")
+    render.add_argument("--res", default="720p", help="360p, 480p, 720p, 1080p, 1440p, 4k or WxH (default 720p)")
+    render.add_argument("--fps", default="30", help="frames per second, e.g. 24, 30, 60 (default 30)")
+    render.add_argument("--device", default="auto", help="auto, cuda (FP16) or cpu (fp32); auto takes CUDA if present")
+    render.add_argument("--preset", default="default", help="a shipped preset name or a .toml file (default: default)")
+    render.add_argument("--seed", type=int, help="weight seed (overrides the preset)")
+    render.add_argument("--evolution", type=float, help="speed of the weight walk; 0 keeps the look still")
+    render.add_argument("--net", help="WIDTHxLAYERS of the CPPN, e.g. 128x6 (the default) or 32x4")
+    render.add_argument("--scale", type=float, help="CPPN resolution relative to the output; the look upscales "
+                        "(default 1.0 on CUDA, 0.5 on the CPU)")
+    render.add_argument("--frames", type=Path, metavar="DIR", help="also write numbered PNG frames to DIR")
+    render.add_argument("--start", type=float, default=0.0, metavar="S", help="start at S seconds into the audio")
+    render.add_argument("--duration", type=float, metavar="S", help="render only S seconds")
+    render.add_argument("--force", action="store_true", help="overwrite the output file if it exists")
+    render.add_argument("--quiet", action="store_true", help="no progress bars")
+    render.set_defaults(run=_render)
+
+    analyze = commands.add_parser(
+        "analyze", help="write the per-frame audio features and beats as JSON and/or a plot",
+        description="Run AUDIO through the same streaming analyzer that drives the picture.",
+    )
+    analyze.add_argument("audio", type=Path)
+    analyze.add_argument("--fps", default="60", help="feature frames per second (default 60)")
+    analyze.add_argument("--json", type=Path, metavar="OUT.json", help="write features, beats and tempo as JSON")
+    analyze.add_argument("--plot", type=Path, metavar="OUT.png", help="draw waveform, features and beats")
+    analyze.add_argument("--quiet", action="store_true", help="no progress bar")
+    analyze.set_defaults(run=_analyze)
+
+    bench = commands.add_parser(
+        "bench", help="measure the engine against the naive prototype-style path",
+        description="Prints Mpx/s, fps and ms/frame of the engine and of a naive path (grid rebuilt every "
+        "frame, features concatenated to every pixel, eager torch) measured in the same run, and their ratio.",
+    )
+    bench.add_argument("--res", default="640x360", help="resolution of the CPPN (default 640x360)")
+    bench.add_argument("--net", default="128x6", help="WIDTHxLAYERS (default 128x6)")
+    bench.add_argument("--device", default="auto", help="auto, cuda or cpu")
+    bench.add_argument("--frames", type=int, default=5, help="timed frames per path (default 5; the median counts)")
+    bench.add_argument("--json", action="store_true", help="one JSON object per line")
+    bench.set_defaults(run=_bench)
+    return parser
+
+
+def _render(args: argparse.Namespace) -> int:
+    from vj.render.offline import render_file
+    from vj.render.settings import RenderSettings, parse_resolution
+    from vj.timebase import parse_fps
+
+    width, height = parse_resolution(args.res)
+    settings = RenderSettings(
+        audio=args.audio, output=args.output, width=width, height=height, fps=parse_fps(args.fps),
+        scale=args.scale, device=args.device, preset=args.preset, seed=args.seed, evolution=args.evolution,
+        net=args.net, frames_dir=args.frames, start_s=args.start, duration_s=args.duration, force=args.force,
+    )
+    result = render_file(settings, progress=not args.quiet)
+    seconds = result.frames / float(settings.fps)
+    speed = seconds / result.seconds if result.seconds else 0.0
+    if not result.complete:
+        print(f"vj: stopped after {result.frames} frames; {result.output} holds what was rendered", file=sys.stderr)
+        return 130
+    print(f"wrote {result.output} ({result.frames} frames, {seconds:.1f} s at {width}x{height}, "
+          f"{settings.fps} fps) in {result.seconds:.0f} s, {speed:.2f}x real time")
+    return 0
+
+
+def _analyze(args: argparse.Namespace) -> int:
+    from vj.audio.report import analyze_file
+    from vj.timebase import parse_fps
+
+    if args.json is None and args.plot is None:
+        raise VJError("vj analyze: nothing to write; pass --json OUT.json and/or --plot OUT.png")
+    document = analyze_file(args.audio, parse_fps(args.fps), args.json, args.plot, progress=not args.quiet)
+    tempo = [t for t in document["tempo_bpm"] if t > 0]
+    summary = f"{document['duration_s']:.1f} s, {len(document['beats'])} beats"
+    summary += f", tempo {tempo[-1]:.1f} BPM" if tempo else ", no steady beat found"
+    for path in (args.json, args.plot):
+        if path is not None:
+            print(f"wrote {path} ({summary})")
+    return 0
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from vj.bench import format_rows, run_bench
+    from vj.engine.net import parse_net
+    from vj.render.settings import parse_resolution
+
+    if args.frames < 1:
+        raise VJError("--frames must be at least 1")
+    width, height = parse_resolution(args.res)
+    print(format_rows(run_bench(parse_net(args.net), width, height, args.device, args.frames), args.json))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except VJError as error:
+        print(f"vj: error: {error}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        print("vj: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,34 @@
+"""Numbered PNG frames, for compositing in other tools or checking a render frame by frame.
+
+Encoded with PyAV's PNG encoder (lossless RGB), so vj needs no imaging library besides the one it already
+has for video.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import av
+import numpy as np
+
+
+class PngWriter:
+    """Writes ``frame_000123.png`` files into one directory; the index, not call order, names each file."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+
+    def write(self, index: int, rgb: np.ndarray) -> Path:
+        """Write frame ``index`` (uint8 (h, w, 3)) and return its path."""
+        if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
+            raise ValueError(f"frame must be uint8 (h, w, 3), got {rgb.dtype} {rgb.shape}")
+        height, width = rgb.shape[:2]
+        codec = av.CodecContext.create("png", "w")  # one per image: a PNG is a whole file, no state to keep
+        codec.width, codec.height, codec.pix_fmt = width, height, "rgb24"
+        packets = codec.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")) + codec.encode(None)
+        path = self.directory / f"frame_{index:06d}.png"
+        tmp = path.with_suffix(".png.tmp")
+        tmp.write_bytes(b"".join(bytes(p) for p in packets))
+        tmp.replace(path)  # a reader (or a crash) never sees half a PNG
+        return path

@@ -1,0 +1,188 @@
+"""MP4 music videos (H.264 yuv420p + AAC) that survive Ctrl-C and a killed process.
+
+While rendering, packets go to a *fragmented* MP4 next to the output (``OUT.partial.mp4``): a fragment is
+complete at every keyframe (every 2 s), so a process killed mid-render leaves a file that plays up to the
+last finished fragment. ``close()`` flushes the encoders and copies the packets (no re-encode) into a normal
+MP4 with the index at the front (``faststart``), written under a temporary name and renamed into place.
+
+Timestamps. The fragmented file has no edit lists, so the muxer shifts the whole timeline to make the
+earliest decode time 0: x264's B-frames start at dts -2 frames, and AAC's first packet is 1024 "priming"
+samples at pts -1024. In the partial file both streams move by the same amount (they stay in sync) but the
+AAC priming packet is stretched to fill the gap, so its timestamps cannot be read back as they were. The
+remux therefore puts the timeline back: video by the pts of its first packet (frame 0, always a keyframe),
+audio from what the encoder reported (first packet pts -1024, fixed frame size, samples written). Given
+negative start times, the regular MP4 muxer writes edit lists, and a decoder then starts frame 0 and audio
+sample 0 both at t=0, with the priming skipped. Measured with PyAV on a click track: after this rewrite the
+click decodes at its exact sample time and the stream durations are exact; a plain packet copy instead started
+both streams 66 ms late (the B-frame shift) with the priming audible as a stretched first packet.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from fractions import Fraction
+from pathlib import Path
+from types import TracebackType
+
+import av
+import numpy as np
+
+from vj.errors import VJError
+
+_FRAGMENTED = "frag_keyframe+empty_moov+default_base_moof"
+_BT709 = 1  # AVCOL_PRI/TRC/SPC_BT709: tag what we convert with, so players do not guess BT.601 for SD sizes.
+_MPEG_RANGE = 1  # AVCOL_RANGE_MPEG (limited, 16-235): what every player expects from H.264.
+
+
+@functools.cache
+def encoder_name() -> str:
+    """'h264_nvenc' where it really opens (FFmpeg lists it even without a GPU), else 'libx264'."""
+    try:
+        ctx = av.CodecContext.create("h264_nvenc", "w")
+        ctx.width, ctx.height, ctx.pix_fmt = 256, 144, "yuv420p"
+        ctx.time_base = Fraction(1, 30)
+        ctx.open()
+        ctx.encode(av.VideoFrame(256, 144, "yuv420p"))
+    except (av.FFmpegError, ValueError):
+        return "libx264"
+    return "h264_nvenc"
+
+
+def _video_options(codec: str, crf: int, preset: str) -> dict[str, str]:
+    """Quality settings per encoder: NVENC has no CRF or x264 presets; constant-quality VBR is its match."""
+    if codec == "h264_nvenc":
+        return {"rc": "vbr", "cq": str(crf), "preset": "p5"}
+    return {"crf": str(crf), "preset": preset}
+
+
+class VideoWriter:
+    """H.264 (yuv420p) + AAC in MP4, written crash-safe."""
+
+    def __init__(self, path: Path, width: int, height: int, fps: Fraction, *, sample_rate: int = 48000,
+                 audio_channels: int = 2, crf: int = 18, preset: str = "veryfast",
+                 audio_bitrate: int = 192_000) -> None:
+        if width % 2 or height % 2 or width <= 0 or height <= 0:
+            raise VJError(f"video size {width}x{height} cannot be encoded as yuv420p: "
+                          "width and height must be positive and even; use e.g. 1280x720")
+        if audio_channels not in (0, 1, 2):
+            raise ValueError(f"audio_channels must be 0, 1 or 2, not {audio_channels}")
+        self.path = Path(path)
+        self.partial_path = self.path.with_name(self.path.stem + ".partial.mp4")
+        self.width, self.height, self.fps = width, height, Fraction(fps)
+        self.sample_rate, self.audio_channels = sample_rate, audio_channels
+        self.frames_written = 0
+        self._samples_written = 0
+        self._audio_first_pts: int | None = None
+        self._kept: bool | None = None  # set by _finish: whether the final MP4 was made
+        # flush_packets: each finished fragment reaches the OS at once, so a kill loses only the one in progress.
+        self._out = av.open(str(self.partial_path), "w", format="mp4",
+                            container_options={"movflags": _FRAGMENTED, "flush_packets": "1"})
+        codec = encoder_name()
+        self._video = self._out.add_stream(codec, rate=self.fps, options=_video_options(codec, crf, preset))
+        ctx = self._video.codec_context
+        ctx.width, ctx.height, ctx.pix_fmt = width, height, "yuv420p"
+        ctx.time_base = 1 / self.fps
+        ctx.gop_size = max(1, round(2 * self.fps))
+        ctx.color_primaries = ctx.color_trc = ctx.colorspace = _BT709
+        ctx.color_range = _MPEG_RANGE
+        self._audio = None
+        if audio_channels:
+            self._audio = self._out.add_stream("aac", rate=sample_rate,
+                                               layout="stereo" if audio_channels == 2 else "mono")
+            self._audio.bit_rate = audio_bitrate
+
+    def write_frame(self, rgb: np.ndarray) -> None:
+        """Encode the next frame; frame k is shown at k / fps."""
+        if rgb.shape != (self.height, self.width, 3) or rgb.dtype != np.uint8:
+            raise ValueError(f"frame must be uint8 ({self.height}, {self.width}, 3), got {rgb.dtype} {rgb.shape}")
+        frame = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(
+            format="yuv420p", dst_colorspace="ITU709", dst_color_range="MPEG")
+        frame.pts = self.frames_written
+        frame.time_base = self._video.codec_context.time_base
+        self._out.mux(self._video.encode(frame))
+        self.frames_written += 1
+
+    def write_audio(self, samples: np.ndarray) -> None:
+        """Append (k, channels) float32 samples; the encoder cuts them into AAC frames itself."""
+        if self._audio is None:
+            raise ValueError("this VideoWriter was made with audio_channels=0")
+        if samples.ndim != 2 or samples.shape[1] != self.audio_channels:
+            raise ValueError(f"audio must be (k, {self.audio_channels}), got {samples.shape}")
+        if not len(samples):
+            return
+        planar = np.ascontiguousarray(samples.T, dtype=np.float32)
+        frame = av.AudioFrame.from_ndarray(planar, format="fltp", layout=self._audio.layout)
+        frame.sample_rate = self.sample_rate
+        frame.pts = self._samples_written
+        frame.time_base = Fraction(1, self.sample_rate)
+        self._mux_audio(self._audio.encode(frame))
+        self._samples_written += len(samples)
+
+    def _mux_audio(self, packets: list[av.Packet]) -> None:
+        if packets and self._audio_first_pts is None:
+            self._audio_first_pts = packets[0].pts
+        self._out.mux(packets)
+
+    def close(self) -> Path:
+        """Flush the encoders, remux into the final MP4 atomically, delete the partial file."""
+        if not self._finish():
+            raise VJError(f"no video frames were rendered, so {self.path} was not written")
+        return self.path
+
+    def _finish(self) -> bool:
+        """Do the work of close(); False (and no files left behind) when there was no frame to keep."""
+        if self._kept is not None:
+            return self._kept
+        self._out.mux(self._video.encode(None))
+        if self._audio is not None:
+            self._mux_audio(self._audio.encode(None))
+        self._out.close()
+        if not self.frames_written:
+            self.partial_path.unlink(missing_ok=True)
+            self._kept = False
+            return False
+        finishing = self.path.with_name(self.path.stem + ".finishing.mp4")
+        try:
+            self._remux(finishing)
+            os.replace(finishing, self.path)
+        finally:
+            finishing.unlink(missing_ok=True)
+        self.partial_path.unlink()
+        self._kept = True
+        return True
+
+    def _remux(self, target: Path) -> None:
+        """Copy the partial file's packets into a regular MP4, restoring the timestamps (module doc)."""
+        with av.open(str(self.partial_path)) as src, \
+                av.open(str(target), "w", format="mp4", container_options={"movflags": "faststart"}) as dst:
+            has_audio = self._audio_first_pts is not None
+            inputs = [s for s in src.streams if s.type == "video" or (s.type == "audio" and has_audio)]
+            outputs = {s.index: dst.add_stream_from_template(s) for s in inputs}
+            frame_size = self._audio.codec_context.frame_size if has_audio else 0
+            audio_index, video_shift = 0, None
+            for packet in src.demux(inputs):
+                if packet.dts is None:  # the demuxer's end-of-stream marker
+                    continue
+                if packet.stream.type == "video":
+                    video_shift = packet.pts if video_shift is None else video_shift
+                    packet.pts, packet.dts = packet.pts - video_shift, packet.dts - video_shift
+                else:
+                    pts = self._audio_first_pts + audio_index * frame_size
+                    packet.time_base = Fraction(1, self.sample_rate)
+                    packet.pts = packet.dts = pts
+                    packet.duration = min(frame_size, self._samples_written - pts)
+                    audio_index += 1
+                packet.stream = outputs[packet.stream.index]
+                dst.mux(packet)
+
+    def __enter__(self) -> VideoWriter:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        """Keep what was rendered, also on Ctrl-C; an empty render is only an error if nothing else went wrong."""
+        if exc_type is None:
+            self.close()
+        else:
+            self._finish()

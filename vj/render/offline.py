@@ -1,0 +1,120 @@
+"""`vj render`: analyse an audio file once, then render, encode and mux its frames.
+
+Analysis always runs from the start of the file (it is causal and cheap), so a frame rendered with
+--start is the same picture as that frame in a full render. Frame indices and the evolution walk are
+absolute, counted from the start of the audio.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from vj.audio.decode import AudioSource, open_audio
+from vj.audio.report import analyze_source
+from vj.errors import VJError
+from vj.look.headless import OffscreenTarget, headless_context
+from vj.output.frames import PngWriter
+from vj.output.video import VideoWriter
+from vj.presets import Preset, load_preset
+from vj.engine.net import parse_net
+from vj.render.pipeline import FramePipeline
+from vj.render.settings import RenderSettings, internal_size
+from vj.timebase import Timebase
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    output: Path
+    frames: int
+    complete: bool
+    """False when the user stopped the render: the file then holds the frames made so far."""
+    seconds: float
+    """Wall-clock seconds spent rendering frames (after analysis)."""
+
+
+def resolve_preset(settings: RenderSettings) -> Preset:
+    """The preset with the command line's --seed, --evolution and --net laid over it."""
+    preset = load_preset(settings.preset)
+    engine = preset.engine
+    if settings.seed is not None:
+        engine = replace(engine, seed=settings.seed)
+    if settings.evolution is not None:
+        engine = replace(engine, evolution=settings.evolution)
+    if settings.net is not None:
+        net = parse_net(settings.net)
+        engine = replace(engine, net=replace(net, activations=engine.net.activations))
+    return replace(preset, engine=engine)
+
+
+class _AudioCursor:
+    """Reads consecutive sample ranges from a stream of decoded blocks."""
+
+    def __init__(self, source: AudioSource):
+        self._blocks = source.blocks()
+        self._pending = np.zeros((0, 2), np.float32)
+
+    def read(self, count: int) -> np.ndarray:
+        """Up to ``count`` samples (fewer at the end of the audio)."""
+        parts, have = [self._pending], len(self._pending)
+        while have < count:
+            block = next(self._blocks, None)
+            if block is None:
+                break
+            parts.append(block)
+            have += len(block)
+        data = np.concatenate(parts) if len(parts) > 1 else self._pending
+        self._pending = data[count:]
+        return data[:count]
+
+
+def render_file(settings: RenderSettings, progress: bool = True) -> RenderResult:
+    """Render ``settings.audio`` to ``settings.output``; Ctrl-C keeps a playable file of what was done."""
+    settings.check()
+    preset = resolve_preset(settings)
+    source = open_audio(settings.audio)
+    timebase = Timebase(settings.fps)
+    table, total, _ = analyze_source(source, timebase, progress)
+    first = timebase.frame_at(round(settings.start_s * timebase.sample_rate))
+    if first >= len(table):
+        raise VJError(f"--start {settings.start_s}: the audio is only {total / timebase.sample_rate:.2f} s long")
+    last = len(table)
+    if settings.duration_s is not None:
+        last = min(last, first + max(1, round(settings.duration_s * float(settings.fps))))
+
+    ctx = headless_context()
+    pipeline = FramePipeline(preset, settings.device, ctx)
+    scale = settings.scale if settings.scale is not None else (1.0 if pipeline.device == "cuda" else 0.5)
+    internal = internal_size(settings.width, settings.height, scale)
+    target = OffscreenTarget(ctx, settings.width, settings.height)
+    pngs = PngWriter(settings.frames_dir) if settings.frames_dir else None
+    audio = _AudioCursor(source)
+    audio.read(timebase.frame_start(first))
+    audio_end = total
+
+    settings.output.parent.mkdir(parents=True, exist_ok=True)
+    bar = tqdm(total=last - first, unit="frame", desc="render", disable=not progress, file=sys.stderr,
+               smoothing=0.1)
+    done, complete = 0, False
+    try:
+        with VideoWriter(settings.output, settings.width, settings.height, settings.fps) as writer, bar:
+            for n in range(first, last):
+                pipeline.draw(table[n], internal, target.framebuffer)
+                rgb = target.read()
+                writer.write_frame(rgb)
+                start, end = timebase.frame_start(n), min(timebase.frame_end(n), audio_end)
+                if end > start:
+                    writer.write_audio(audio.read(end - start))
+                if pngs:
+                    pngs.write(n, rgb)
+                done += 1
+                bar.update()
+            complete = True
+    except KeyboardInterrupt:
+        if done == 0:
+            raise VJError("stopped before the first frame; nothing was written") from None
+    return RenderResult(settings.output, done, complete, bar.format_dict["elapsed"])
