@@ -36,7 +36,7 @@ vec3 cosine_palette(float t) {
 
 void main() {
     vec3 net = catmull_rom(cppn, uv, source_size);
-    vec3 hue = clamp(cosine_palette(net.r + hue_shift + 0.15 * treble), 0.0, 1.0);
+    vec3 hue = clamp(cosine_palette(net.r + hue_shift + 0.05 * treble), 0.0, 1.0);
     float shade = smoothstep(0.0, 1.0, net.g);
     vec3 c = hue * mix(0.25, 1.0, shade) + pow(net.b, 6.0) * (0.35 + 0.5 * beat);
     c = (c - 0.5) * contrast + 0.5;

@@ -29,7 +29,9 @@ class EngineParams:
     evolution: float = 0.5
     coord_scale: float = 0.35
     output_gain: float = 0.3
-    input_scale: float = 0.35
+    input_scale: float = 0.06
+    bass_zoom: float = 0.1
+    beat_zoom: float = 0.05
 
 
 @dataclass(frozen=True)

@@ -66,6 +66,8 @@ class Analyzer:
         self._last_onset = self._last_flux = 0.0
         self._gains = {name: AdaptiveGain() for name in ("bass", "mid", "treble", "flux", "rms", "onset")}
         self._smooth = {name: Follower() for name in ("bass", "mid", "treble", "flux", "rms", "onset")}
+        self._smooth.update(centroid=Follower(0.05, 0.15), rolloff=Follower(0.05, 0.15))  # jitter, not hits
+        self._onset_level = AdaptiveGain(release_s=8.0, floor=1e-5)
         self._tracker.reset()
         self.beats: list[Beat] = []
         self._beat_times: list[float] = []  # committed beats in seconds, oldest first
@@ -96,8 +98,11 @@ class Analyzer:
     def _hop(self, samples: np.ndarray) -> None:
         """One onset-function step: log-magnitude spectral flux (for beats) and linear flux (for the look)."""
         magnitude = self._spectrum(samples)
-        log_mag = np.log1p(100.0 * magnitude)
-        onset = float(np.maximum(log_mag - self._previous_log, 0.0)[self._audible].sum())
+        level = float(np.sqrt(np.mean(np.square(samples))))
+        self._onset_level(level, HOP / self.timebase.sample_rate)
+        log_mag = np.log1p(100.0 * magnitude / self._onset_level.envelope)  # level-free: a quiet mic tracks alike
+        rise = np.maximum(log_mag - self._previous_log, 0.0)
+        onset = float(rise[self._audible].mean() + rise[self._bands["bass"]].mean())  # kick weighs as all else
         flux = float(np.sqrt(np.square(np.maximum(magnitude - self._previous_mag, 0.0)).sum()))
         self._previous_log, self._previous_mag = log_mag, magnitude
         self._hop_onsets.append(onset)
@@ -132,6 +137,7 @@ class Analyzer:
             rolloff = _log_position(float(freqs[min(rolloff_index, len(freqs) - 1)]))
         else:
             centroid = rolloff = 0.0
+        centroid, rolloff = self._smooth["centroid"](centroid, dt), self._smooth["rolloff"](rolloff, dt)
         beat, phase = self._beat_state(now)
         features = FrameFeatures(
             index=self._frame, bass=norm["bass"], mid=norm["mid"], treble=norm["treble"],

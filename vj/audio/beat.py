@@ -1,13 +1,15 @@
 """A first causal beat tracker: tempo from the onset function's autocorrelation, beats predicted ahead.
 
-It follows Stark, Davies & Plumbley (2009), "Real-time beat-synchronous analysis of musical audio":
-a cumulative score (Ellis 2007) rewards onsets one beat period after earlier strong onsets, and each
-beat is predicted half a period before it happens, from the cumulative score projected into the future.
-Committing beats ahead is what lets the picture fire *on* the beat: every committed beat's ``known_at``
-is at or before its time.
+Tempo: a comb over the autocorrelation of the last seconds of onset strength (multiples of a lag vote
+for it), weighted by a log-normal prior around 120 BPM, refined to a fraction of a hop and adopted with
+hysteresis. Phase: half a period before each beat, a comb of pulses one period apart is slid over the
+recent onsets (newest weigh most) and the best-scoring position predicts the next beat; a change of phase
+(say from off-beat hats to the kick when the drop comes in) is taken once it wins twice in a row.
+Committing beats ahead is what lets the picture fire *on* the beat: every beat's ``known_at`` is at or
+before its time.
 
-It consumes one onset-detection value per hop (100 Hz at vj's 480-sample hop) and knows nothing of
-frames, features or torch.
+It consumes one onset-detection value per hop and knows nothing of frames, features or torch. A later
+tracker can replace it behind the same `push` interface.
 """
 
 from __future__ import annotations
@@ -40,11 +42,11 @@ class BeatTracker:
     def reset(self) -> None:
         self.hop = -1
         self.onsets = np.zeros(self.size)
-        self.scores = np.zeros(self.size)
         self.period: float | None = None  # hops per beat once locked
         self.last_beat: float | None = None  # hop index of the last committed beat (may lie ahead)
         self._candidate: float | None = None
         self._agree = 0
+        self._phase_votes = 0
 
     @property
     def tempo_bpm(self) -> float:
@@ -57,8 +59,6 @@ class BeatTracker:
         self.onsets[-1] = onset
         if self.hop >= 2 * self.hop_rate and self.hop % 25 == 0:
             self._update_tempo()
-        self.scores = np.roll(self.scores, -1)
-        self.scores[-1] = self._cumulative_score(onset)
         if self._silent():
             self.period, self.last_beat = None, None
             return None
@@ -67,29 +67,40 @@ class BeatTracker:
         due = self.last_beat is None or self.hop >= self.last_beat + self.period / 2
         return self._commit_next_beat() if due else None
 
-    def _transition(self, distance: np.ndarray) -> np.ndarray:
-        """How plausible it is that two beats lie ``distance`` hops apart, given the period."""
-        return np.exp(-0.5 * (6.0 * np.log(distance / self.period)) ** 2)
-
-    def _cumulative_score(self, onset: float) -> float:
-        if self.period is None:
-            return onset
-        distance = np.arange(max(1, round(self.period / 2)), min(self.size, round(2 * self.period)))
-        past = self.scores[-distance]  # scores[-d] is d hops before this one (not yet shifted in)
-        return 0.1 * onset + 0.9 * float(np.max(past * self._transition(distance)))
+    def _phase_search(self) -> float:
+        """Hop index of the most recent beat position that best fits the recent onsets."""
+        period = self.period
+        beats = min(8, int((self.size - 2) / period))
+        offsets = np.arange(0.0, period, 0.5)
+        positions = offsets[:, None] + period * np.arange(beats)[None, :]  # hops back from now
+        index = self.size - 1 - positions
+        low = np.floor(index).astype(int)
+        frac = index - low
+        values = self.onsets[low] * (1 - frac) + self.onsets[np.minimum(low + 1, self.size - 1)] * frac
+        score = (values * 0.85 ** np.arange(beats)).sum(axis=1)
+        best = int(np.argmax(score))
+        return self.hop - offsets[best] + 0.5 * _parabolic_offset(score, best)
 
     def _commit_next_beat(self) -> float:
-        """Pick the next beat from the cumulative score projected over the coming period."""
+        """Predict the next beat from the recent onsets' phase, keeping the current phase unless beaten."""
         period = self.period
-        ahead = np.arange(self.lead_hops, int(1.5 * period) + 1)
-        past = np.arange(0, min(self.size, int(2 * period)))
-        distance = ahead[:, None] + past[None, :]
-        projected = np.max(self.scores[-1 - past][None, :] * self._transition(distance.astype(float)), axis=1)
-        if self.last_beat is not None:
-            expected = self.last_beat + period - self.hop
-            projected = projected * np.exp(-0.5 * ((ahead - expected) / (0.15 * period)) ** 2)
-        best = int(np.argmax(projected))
-        self.last_beat = float(self.hop + ahead[best] + _parabolic_offset(projected, best))
+        found = self._phase_search()
+        earliest = self.hop + self.lead_hops
+        candidate = found + period * math.ceil((earliest - found) / period)
+        if self.last_beat is None:
+            self.last_beat = candidate
+            return candidate
+        expected = self.last_beat + period
+        shift = (candidate - expected + period / 2) % period - period / 2  # -p/2..p/2
+        if abs(shift) < 0.15 * period:
+            self._phase_votes = 0
+            beat = expected + 0.5 * shift  # small corrections: follow halfway
+        else:
+            self._phase_votes += 1
+            beat = expected + shift if self._phase_votes >= 2 else expected
+            if self._phase_votes >= 2:
+                self._phase_votes = 0
+        self.last_beat = max(beat, earliest)
         return self.last_beat
 
     def _update_tempo(self) -> None:

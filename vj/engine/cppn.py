@@ -18,6 +18,10 @@ import torch
 from vj.engine.evolution import Evolution
 from vj.engine.net import NetSpec, init_weights
 
+LATENT_SCALE = 0.3
+"""Spread of the evolution walk of the first-layer bias: about a full change of look per cycle."""
+OUTPUT_WALK = 0.5
+"""Spread of the output layer's walk relative to its weights: colours shift, shapes stay."""
 TIME_PERIOD_S = 60.0
 """The 'time' feature enters the net as a slow sine of this period, so it stays bounded over a long set."""
 
@@ -78,37 +82,45 @@ class CPPN:
         self.coord_scale, self.output_gain = coord_scale, output_gain
         self.chunk_pixels = chunk_pixels if device.type == "cpu" else 1 << 22
         layers = init_weights(spec, seed)
-        (first_w, self._first_b), *hidden, (out_w, out_b) = layers
+        (first_w, first_b), *hidden, (out_w, out_b) = layers
         self._coord_w = first_w[:, : spec.n_coords]
         self._frame_w = first_w[:, spec.n_coords :]
-        self._walked = [self._frame_w] + [w for w, _ in hidden] + [out_w * output_gain]
-        self._biases = [self._first_b] + [b for _, b in hidden] + [out_b * output_gain]
-        self.evolution = Evolution(self._walked, seed, evolution) if evolution else None
+        self._hidden = hidden
+        self._walked = [first_b, out_w * output_gain]  # see vj.engine.evolution for why only these
+        self._out_b = out_b * output_gain
+        scales = [LATENT_SCALE, OUTPUT_WALK * float(self._walked[1].std())]
+        self.evolution = Evolution(list(zip(self._walked, scales)), seed, evolution) if evolution else None
         self._static = self._to_device(self._walked)
-        self._first_bias, *self._hidden_biases, self._out_bias = self._to_device(self._biases)
+        self._frame_w_t, self._out_b_t = self._to_device([self._frame_w, self._out_b])
+        self._hidden_t = [tuple(self._to_device([w, b])) for w, b in hidden]
         self._grids: dict[tuple[int, int], torch.Tensor] = {}
 
     def numpy_layers(self, t: float = 0.0) -> list[tuple[np.ndarray, np.ndarray]]:
         """The full (weight, bias) list at time t, first layer unsplit: for reference paths and export."""
-        walked = self._walked
+        first_b, out_w = self._walked
         if self.evolution:
-            walked = [w + o for w, o in zip(walked, self.evolution.offsets(t))]
-        first = np.concatenate([self._coord_w, walked[0]], axis=1)
-        return list(zip([first] + walked[1:], self._biases))
+            first_b, out_w = (a + o for a, o in zip(self._walked, self.evolution.offsets(t)))
+        first = np.concatenate([self._coord_w, self._frame_w], axis=1)
+        return [(first, first_b), *self._hidden, (out_w, self._out_b)]
 
-    def render(self, features: np.ndarray, t: float, width: int, height: int) -> np.ndarray:
-        """One frame as (height, width, 3) floats in 0..1 (float32 on CPU, float16 on CUDA)."""
+    def render(self, features: np.ndarray, t: float, width: int, height: int, zoom: float = 1.0) -> np.ndarray:
+        """One frame as (height, width, 3) floats in 0..1 (float32 on CPU, float16 on CUDA).
+
+        ``zoom`` scales the coordinate plane (above 1 magnifies): a coherent way for the music to move
+        the picture, since the first layer is linear in the coordinates it costs one multiply.
+        """
         with torch.inference_mode():
-            frame_w, *hidden_w, out_w = self._weights_at(t)
+            first_b, out_w = self._weights_at(t)
             inputs = torch.as_tensor(features, dtype=self.dtype, device=self.device)
-            bias = self._first_bias + frame_w @ inputs
+            bias = first_b + self._frame_w_t @ inputs
             projected = self._projected_grid(width, height)
             out = torch.empty((projected.shape[0], self.spec.n_outputs), dtype=self.dtype, device=self.device)
             for start in range(0, projected.shape[0], self.chunk_pixels):
-                h = activate(self.spec.activation(0), projected[start : start + self.chunk_pixels] + bias)
-                for layer, (w, b) in enumerate(zip(hidden_w, self._hidden_biases), start=1):
+                chunk = projected[start : start + self.chunk_pixels]
+                h = activate(self.spec.activation(0), torch.add(bias, chunk, alpha=1.0 / zoom))
+                for layer, (w, b) in enumerate(self._hidden_t, start=1):
                     h = activate(self.spec.activation(layer), torch.addmm(b, h, w.T))
-                torch.sigmoid(torch.addmm(self._out_bias, h, out_w.T), out=out[start : start + self.chunk_pixels])
+                torch.sigmoid(torch.addmm(self._out_b_t, h, out_w.T), out=out[start : start + self.chunk_pixels])
             return out.reshape(height, width, self.spec.n_outputs).cpu().numpy()
 
     def _to_device(self, arrays: list[np.ndarray]) -> list[torch.Tensor]:

@@ -41,14 +41,14 @@ class NaiveCPPN:
             modules.append(_Activation(spec.activation(layer)) if layer < spec.depth else nn.Sigmoid())
         self.net = nn.Sequential(*modules).to(device=cppn.device, dtype=cppn.dtype)
 
-    def render(self, features: np.ndarray, t: float, width: int, height: int) -> np.ndarray:
+    def render(self, features: np.ndarray, t: float, width: int, height: int, zoom: float = 1.0) -> np.ndarray:
         device, dtype = self.cppn.device, self.cppn.dtype
         linears = [m for m in self.net if isinstance(m, nn.Linear)]
         with torch.no_grad():
             for linear, (w, b) in zip(linears, self.cppn.numpy_layers(t)):
                 linear.weight.copy_(torch.as_tensor(w))
                 linear.bias.copy_(torch.as_tensor(b))
-        scale = self.cppn.coord_scale
+        scale = self.cppn.coord_scale / zoom
         ys = (torch.arange(height, device=device, dtype=torch.float32) + 0.5) / height * 2 - 1
         xs = (torch.arange(width, device=device, dtype=torch.float32) + 0.5) / width * 2 - 1
         y, x = torch.meshgrid(ys * scale, xs * scale * (width / height), indexing="ij")

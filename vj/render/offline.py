@@ -8,6 +8,7 @@ absolute, counted from the start of the audio.
 from __future__ import annotations
 
 import sys
+import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -100,6 +101,7 @@ def render_file(settings: RenderSettings, progress: bool = True) -> RenderResult
     bar = tqdm(total=last - first, unit="frame", desc="render", disable=not progress, file=sys.stderr,
                smoothing=0.1)
     done, complete = 0, False
+    started = time.perf_counter()
     try:
         with VideoWriter(settings.output, settings.width, settings.height, settings.fps) as writer, bar:
             for n in range(first, last):
@@ -117,4 +119,4 @@ def render_file(settings: RenderSettings, progress: bool = True) -> RenderResult
     except KeyboardInterrupt:
         if done == 0:
             raise VJError("stopped before the first frame; nothing was written") from None
-    return RenderResult(settings.output, done, complete, bar.format_dict["elapsed"])
+    return RenderResult(settings.output, done, complete, time.perf_counter() - started)

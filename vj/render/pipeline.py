@@ -30,7 +30,7 @@ class FramePipeline:
             params.net, params.seed, torch_device, dtype, evolution=params.evolution,
             coord_scale=params.coord_scale, output_gain=params.output_gain,
         )
-        self.input_scale = params.input_scale
+        self.params = params
         self.look = Look(ctx, preset.look)
 
     @property
@@ -39,8 +39,10 @@ class FramePipeline:
 
     def net_frame(self, features: FrameFeatures, width: int, height: int) -> np.ndarray:
         """The engine's raw (height, width, 3) channels for this frame."""
-        inputs = frame_inputs(features.vector(), _TIME) * np.float32(self.input_scale)
-        return self.engine.render(inputs, features.time, width, height)
+        params = self.params
+        inputs = frame_inputs(features.vector(), _TIME) * np.float32(params.input_scale)
+        zoom = 1.0 + params.bass_zoom * features.bass + params.beat_zoom * features.beat
+        return self.engine.render(inputs, features.time, width, height, zoom)
 
     def draw(self, features: FrameFeatures, internal: tuple[int, int], target: moderngl.Framebuffer) -> None:
         """Render the net at the ``internal`` size and draw it through the look into ``target``."""

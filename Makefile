@@ -1,0 +1,52 @@
+# Two commands run everything on a fresh Linux machine; each makes its own virtual environment.
+#   make demo   render the shipped demo track to out/demo.mp4
+#   make test   install the system packages the tests need (as root, when missing) and run the tests
+#
+# torch: where no NVIDIA GPU is present the CPU build is installed first (pip's plain `torch` would pull
+# several GB of CUDA). Elsewhere, or to choose, set TORCH_SPEC / TORCH_INDEX, e.g.
+#   make demo TORCH_INDEX=https://download.pytorch.org/whl/cpu      (a CPU build from PyTorch's index)
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+TORCH_SPEC ?= torch==2.13.0
+TORCH_INDEX ?=
+DEMO_ARGS ?= --res 720p --fps 30
+
+.PHONY: demo test system-deps clean
+
+demo: $(VENV)/.installed system-deps
+	$(VENV)/bin/vj render assets/demo.ogg -o out/demo.mp4 $(DEMO_ARGS) --force
+	@echo "demo video: $(CURDIR)/out/demo.mp4"
+
+test: $(VENV)/.installed-test system-deps
+	$(PY) -m pytest -q
+
+system-deps:
+	@sh scripts/system-deps.sh
+
+$(VENV)/.created:
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	@touch $@
+
+$(VENV)/.torch: $(VENV)/.created
+	@if $(PY) -c "import torch" 2>/dev/null; then :; \
+	elif command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then \
+		echo "NVIDIA GPU found: torch will come with CUDA from pyproject's requirement"; \
+	else \
+		echo "no NVIDIA GPU: installing the CPU build of torch ($(TORCH_SPEC))"; \
+		$(PY) -m pip install -q "$(TORCH_SPEC)" $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX)); \
+	fi
+	@touch $@
+
+$(VENV)/.installed: pyproject.toml $(VENV)/.torch
+	$(PY) -m pip install -q -e .
+	@touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.torch
+	$(PY) -m pip install -q -e ".[test]"
+	@touch $@ $(VENV)/.installed
+
+clean:
+	rm -rf $(VENV) out
