@@ -75,7 +75,8 @@ def test_adaptive_gain_makes_quiet_and_loud_recordings_alike(music):
     for name in ("bass", "mid", "treble", "rms", "flux", "centroid", "rolloff"):
         difference = np.abs(loud.columns[name][skip:] - quiet.columns[name][skip:]).mean()
         assert difference < 0.05, name
-    assert [round(b.t, 2) for b in loud.beats] == [round(b.t, 2) for b in quiet.beats]
+    settled = lambda table: np.array([b.t for b in table.beats if b.t > 7.5])  # noqa: E731
+    np.testing.assert_allclose(settled(quiet), settled(loud), atol=0.015)
 
 
 @pytest.mark.parametrize("value", [0.0, 0.3, -1.0])

@@ -98,9 +98,10 @@ class Analyzer:
     def _hop(self, samples: np.ndarray) -> None:
         """One onset-function step: log-magnitude spectral flux (for beats) and linear flux (for the look)."""
         magnitude = self._spectrum(samples)
-        level = float(np.sqrt(np.mean(np.square(samples))))
-        self._onset_level(level, HOP / self.timebase.sample_rate)
-        log_mag = np.log1p(100.0 * magnitude / self._onset_level.envelope)  # level-free: a quiet mic tracks alike
+        # Level-free: divide by the level so far (before this hop raises it), so a quiet mic tracks alike
+        # and the first hit after a quiet start stands out as much as any other.
+        log_mag = np.log1p(100.0 * magnitude / self._onset_level.envelope)
+        self._onset_level(float(np.sqrt(np.mean(np.square(samples)))), HOP / self.timebase.sample_rate)
         rise = np.maximum(log_mag - self._previous_log, 0.0)
         onset = float(rise[self._audible].mean() + rise[self._bands["bass"]].mean())  # kick weighs as all else
         flux = float(np.sqrt(np.square(np.maximum(magnitude - self._previous_mag, 0.0)).sum()))

@@ -7,8 +7,11 @@ absolute, counted from the start of the audio.
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -73,6 +76,30 @@ class _AudioCursor:
         return data[:count]
 
 
+class _StopRequest:
+    """Ctrl-C as a flag checked between frames, so a stop never cuts a frame, its audio or a packet in half."""
+
+    def __init__(self) -> None:
+        self.requested = False
+
+    def __call__(self, signum: int, frame: object) -> None:
+        self.requested = True
+
+
+@contextmanager
+def _stop_between_frames():
+    """While rendering frames, SIGINT sets a flag instead of raising; the default comes back after."""
+    stop = _StopRequest()
+    if threading.current_thread() is not threading.main_thread():
+        yield stop  # signals reach only the main thread; a caller elsewhere stops us another way
+        return
+    previous = signal.signal(signal.SIGINT, stop)
+    try:
+        yield stop
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def render_file(settings: RenderSettings, progress: bool = True) -> RenderResult:
     """Render ``settings.audio`` to ``settings.output``; Ctrl-C keeps a playable file of what was done."""
     settings.check()
@@ -100,11 +127,13 @@ def render_file(settings: RenderSettings, progress: bool = True) -> RenderResult
     settings.output.parent.mkdir(parents=True, exist_ok=True)
     bar = tqdm(total=last - first, unit="frame", desc="render", disable=not progress, file=sys.stderr,
                smoothing=0.1)
-    done, complete = 0, False
+    done = 0
     started = time.perf_counter()
-    try:
-        with VideoWriter(settings.output, settings.width, settings.height, settings.fps) as writer, bar:
+    with _stop_between_frames() as stop, bar:
+        with VideoWriter(settings.output, settings.width, settings.height, settings.fps) as writer:
             for n in range(first, last):
+                if stop.requested:
+                    break
                 pipeline.draw(table[n], internal, target.framebuffer)
                 rgb = target.read()
                 writer.write_frame(rgb)
@@ -115,8 +144,6 @@ def render_file(settings: RenderSettings, progress: bool = True) -> RenderResult
                     pngs.write(n, rgb)
                 done += 1
                 bar.update()
-            complete = True
-    except KeyboardInterrupt:
-        if done == 0:
-            raise VJError("stopped before the first frame; nothing was written") from None
-    return RenderResult(settings.output, done, complete, time.perf_counter() - started)
+            if done == 0:
+                raise VJError("stopped before the first frame; nothing was written")
+    return RenderResult(settings.output, done, not stop.requested, time.perf_counter() - started)
