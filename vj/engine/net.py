@@ -48,12 +48,6 @@ class NetSpec:
     def parameter_count(self) -> int:
         return sum(rows * cols + rows for rows, cols in self.layer_shapes())
 
-    def flops_per_pixel(self) -> int:
-        """Multiply-adds (x2) per pixel of the folded path: coordinates in, outputs out."""
-        shapes = self.layer_shapes()
-        first = 2 * shapes[0][0] * self.n_coords
-        return first + sum(2 * rows * cols for rows, cols in shapes[1:])
-
     def __str__(self) -> str:
         return f"{self.width}x{self.depth}"
 

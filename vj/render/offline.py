@@ -58,7 +58,8 @@ def resolve_preset(settings: RenderSettings) -> Preset:
 class _AudioCursor:
     """Reads consecutive sample ranges from a stream of decoded blocks."""
 
-    def __init__(self, source: AudioSource):
+    def __init__(self, source: AudioSource, sample_rate: int):
+        self.sample_rate = sample_rate
         self._blocks = source.blocks()
         self._pending = np.zeros((0, 2), np.float32)
 
@@ -74,6 +75,14 @@ class _AudioCursor:
         data = np.concatenate(parts) if len(parts) > 1 else self._pending
         self._pending = data[count:]
         return data[:count]
+
+    def skip(self, count: int) -> None:
+        """Pass over ``count`` samples a second at a time, never holding them all (--start deep in a set)."""
+        while count > 0:
+            step = len(self.read(min(count, self.sample_rate)))
+            if step == 0:
+                return
+            count -= step
 
 
 class _StopRequest:
@@ -120,9 +129,8 @@ def render_file(settings: RenderSettings, progress: bool = True) -> RenderResult
     internal = internal_size(settings.width, settings.height, scale)
     target = OffscreenTarget(ctx, settings.width, settings.height)
     pngs = PngWriter(settings.frames_dir) if settings.frames_dir else None
-    audio = _AudioCursor(source)
-    audio.read(timebase.frame_start(first))
-    audio_end = total
+    audio = _AudioCursor(source, timebase.sample_rate)
+    audio.skip(timebase.frame_start(first))
 
     settings.output.parent.mkdir(parents=True, exist_ok=True)
     bar = tqdm(total=last - first, unit="frame", desc="render", disable=not progress, file=sys.stderr,
@@ -137,7 +145,7 @@ def render_file(settings: RenderSettings, progress: bool = True) -> RenderResult
                 pipeline.draw(table[n], internal, target.framebuffer)
                 rgb = target.read()
                 writer.write_frame(rgb)
-                start, end = timebase.frame_start(n), min(timebase.frame_end(n), audio_end)
+                start, end = timebase.frame_start(n), min(timebase.frame_end(n), total)
                 if end > start:
                     writer.write_audio(audio.read(end - start))
                 if pngs:
