@@ -95,11 +95,12 @@ class BeatTracker:
         if abs(shift) < 0.15 * period:
             self._phase_votes = 0
             beat = expected + 0.5 * shift  # small corrections: follow halfway
+        elif self._phase_votes >= 1:  # a second win in a row: take the new phase
+            self._phase_votes = 0
+            beat = expected + shift
         else:
-            self._phase_votes += 1
-            beat = expected + shift if self._phase_votes >= 2 else expected
-            if self._phase_votes >= 2:
-                self._phase_votes = 0
+            self._phase_votes = 1
+            beat = expected
         self.last_beat = max(beat, earliest)
         return self.last_beat
 
