@@ -56,6 +56,42 @@ def _build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--quiet", action="store_true", help="no progress bar")
     analyze.set_defaults(run=_analyze)
 
+    live = commands.add_parser(
+        "live", help="play visuals full-screen from a microphone or line input, in real time",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Visuals from live audio input, at the target frame rate, in a window or full-screen.\n\n"
+        "keys:  f fullscreen   h HUD   space freeze   r reseed   [ ] evolution slower/faster\n"
+        "       t tap tempo (3+ taps; T returns the beat to the audio)   q / Esc quit (twice when fullscreen)",
+    )
+    live.add_argument("--input", metavar="NAME|INDEX", help="audio input: an index or part of a name from "
+                      "`vj devices` (default: the system default input)")
+    live.add_argument("--channels", type=_channels, default=(), metavar="1,2",
+                      help="input channels to listen to, counted from 1 (default: the first two)")
+    live.add_argument("--fullscreen", nargs="?", const="", metavar="MONITOR",
+                      help="start full-screen, on MONITOR (an index or part of a name) or the primary one")
+    live.add_argument("--size", type=_size, default=(1280, 720), metavar="WxH", help="window size (default 1280x720)")
+    live.add_argument("--target-fps", type=float, default=60.0, metavar="FPS",
+                      help="frame rate to hold; the CPPN's resolution adapts to it (default 60)")
+    live.add_argument("--av-offset", type=float, default=0.0, metavar="MS", help="shift the picture against the "
+                      "sound: positive fires beats MS earlier (a slow projector), negative delays the picture")
+    live.add_argument("--device", default="auto", help="auto, cuda (FP16) or cpu (fp32)")
+    live.add_argument("--preset", default="default", help="a shipped preset name or a .toml file")
+    live.add_argument("--net", help="WIDTHxLAYERS of the CPPN (default: the preset's with CUDA, "
+                      "a small fast one on the CPU)")
+    live.add_argument("--seed", type=int, help="weight seed (overrides the preset)")
+    live.add_argument("--evolution", type=float, help="speed of the weight walk (overrides the preset)")
+    live.add_argument("--no-vsync", dest="vsync", action="store_false", help="do not sync presents to the display")
+    live.add_argument("--no-hud", dest="hud", action="store_false", help="start with the HUD hidden")
+    live.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
+    live.add_argument("--stats", type=Path, metavar="FILE.json", help="at exit, write frame times, drops, "
+                      "latency, audio counters and the final live parameters")
+    live.add_argument("--trace", type=Path, metavar="FILE.csv", help="write one line per frame (for debugging)")
+    live.set_defaults(run=_live)
+
+    devices = commands.add_parser("devices", help="list audio inputs, MIDI ports and monitors",
+                                  description="What `vj live` can listen to and show on.")
+    devices.set_defaults(run=_devices)
+
     bench = commands.add_parser(
         "bench", help="measure the engine against the naive prototype-style path",
         description="Prints Mpx/s, fps and ms/frame of the engine and of a naive path (grid rebuilt every "
@@ -118,6 +154,43 @@ def _bench(args: argparse.Namespace) -> int:
     width, height = parse_resolution(args.res)
     print(format_rows(run_bench(parse_net(args.net), width, height, args.device, args.frames), args.json))
     return 0
+
+
+def _live(args: argparse.Namespace) -> int:
+    from vj.live.session import LiveSettings, run_live
+
+    settings = LiveSettings(
+        input=args.input, channels=args.channels, fullscreen=args.fullscreen, size=args.size,
+        target_fps=args.target_fps, av_offset_ms=args.av_offset, duration_s=args.duration, stats=args.stats,
+        trace=args.trace, preset=args.preset, device=args.device, net=args.net, seed=args.seed,
+        evolution=args.evolution, vsync=args.vsync, hud=args.hud,
+    )
+    return run_live(settings)
+
+
+def _devices(args: argparse.Namespace) -> int:
+    from vj.live.devices import describe_devices
+
+    print(describe_devices())
+    return 0
+
+
+def _channels(text: str) -> tuple[int, ...]:
+    """'1,2' -> (0, 1): channels as users count them, stored 0-based."""
+    try:
+        channels = tuple(int(part) - 1 for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a list of channel numbers like 1,2") from None
+    if not channels or min(channels) < 0 or len(set(channels)) != len(channels):
+        raise argparse.ArgumentTypeError(f"{text!r}: channels count from 1, each once, like 1,2")
+    return channels
+
+
+def _size(text: str) -> tuple[int, int]:
+    width, _, height = text.lower().partition("x")
+    if not (width.isdigit() and height.isdigit()):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size like 1280x720")
+    return int(width), int(height)
 
 
 def main(argv: list[str] | None = None) -> int:

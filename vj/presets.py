@@ -110,3 +110,17 @@ def _checked(cls: type, table: dict[str, Any], path: Path, section: str, skip: s
             raise VJError(f"{path}: {section}.{key} must be an integer")
         values[key] = value
     return values
+
+
+def resolve_preset(name: str, seed: int | None = None, evolution: float | None = None,
+                   net: str | None = None) -> Preset:
+    """A preset with the command line's --seed, --evolution and --net laid over it (None keeps the preset's)."""
+    preset = load_preset(name)
+    engine = preset.engine
+    if seed is not None:
+        engine = replace(engine, seed=seed)
+    if evolution is not None:
+        engine = replace(engine, evolution=evolution)
+    if net is not None:
+        engine = replace(engine, net=replace(parse_net(net), activations=engine.net.activations))
+    return replace(preset, engine=engine)

@@ -73,8 +73,13 @@ class Analyzer:
         self._beat_times: list[float] = []  # committed beats in seconds, oldest first
 
     def process(self, block: np.ndarray) -> list[FrameFeatures]:
-        """Consume mono samples; return the frames whose intervals ended inside this block (maybe none)."""
-        block = np.asarray(block, dtype=np.float32).reshape(-1)
+        """Consume mono samples; return the frames whose intervals ended inside this block (maybe none).
+
+        NaN and infinities (a broken driver) read as silence and full scale, and samples are clipped to
+        full scale, so no input can push a non-finite number into the features.
+        """
+        block = np.nan_to_num(np.asarray(block, dtype=np.float32).reshape(-1), nan=0.0, posinf=1.0, neginf=-1.0)
+        np.clip(block, -1.0, 1.0, out=block)
         stream = np.concatenate([self._history, block])  # stream[i] is sample _position - WINDOW + i
         base = self._position - WINDOW
         end = self._position + len(block)
@@ -93,7 +98,8 @@ class Analyzer:
         return frames
 
     def _spectrum(self, samples: np.ndarray) -> np.ndarray:
-        return np.abs(np.fft.rfft(samples * self._window)) * self._window_scale
+        """Magnitudes of one window, its mean removed first: a DC offset would leak into the bass band."""
+        return np.abs(np.fft.rfft((samples - samples.mean()) * self._window)) * self._window_scale
 
     def _hop(self, samples: np.ndarray) -> None:
         """One onset-function step: log-magnitude spectral flux (for beats) and linear flux (for the look)."""
@@ -122,7 +128,7 @@ class Analyzer:
         now = tb.seconds(tb.frame_end(self._frame))
         power = np.square(self._spectrum(samples))
         levels = {name: math.sqrt(float(power[mask].sum())) for name, mask in self._bands.items()}
-        levels["rms"] = math.sqrt(float(np.mean(np.square(samples))) * 2.0)  # a full-scale sine reads 1.0
+        levels["rms"] = math.sqrt(float(np.var(samples)) * 2.0)  # a full-scale sine reads 1.0; DC does not count
         if self._hop_onsets:  # hops since the last frame; at very high fps there may be none
             self._last_onset, self._last_flux = max(self._hop_onsets), float(np.mean(self._hop_fluxes))
             self._hop_onsets.clear()
@@ -139,7 +145,7 @@ class Analyzer:
         else:
             centroid = rolloff = 0.0
         centroid, rolloff = self._smooth["centroid"](centroid, dt), self._smooth["rolloff"](rolloff, dt)
-        beat, phase = self._beat_state(now)
+        beat, phase = self.beat_at(now)
         features = FrameFeatures(
             index=self._frame, bass=norm["bass"], mid=norm["mid"], treble=norm["treble"],
             centroid=centroid, rolloff=rolloff, flux=norm["flux"], time=tb.frame_time(self._frame),
@@ -149,15 +155,25 @@ class Analyzer:
         self._frame += 1
         return features
 
-    def _beat_state(self, now: float) -> tuple[float, float]:
-        """Beat pulse and phase at ``now`` from committed beats, including the predicted one ahead."""
+    def beat_at(self, t: float) -> tuple[float, float]:
+        """Beat pulse (1 on a beat, decaying) and phase (0..1) at ``t`` seconds.
+
+        From the committed beats, which run ahead of the audio, and past the newest one on the tempo's
+        grid for up to two beats: so live can ask about the moment a frame will be *seen*, not heard.
+        """
         period = 60.0 / self._tracker.tempo_bpm if self._tracker.tempo_bpm else 0.0
-        passed = [t for t in self._beat_times[-3:] if t <= now]
+        passed = [b for b in self._beat_times[-3:] if b <= t]
         if not period or not passed:
             return 0.0, 0.0
-        since = now - passed[-1]
-        pulse = math.exp(-since / min(0.15, period / 4))
-        return pulse, (since / period) % 1.0
+        since = t - passed[-1]
+        if passed[-1] == self._beat_times[-1] and since < 3 * period:
+            since %= period  # beyond the committed beats: continue the grid
+        return beat_pulse(since, period), (since / period) % 1.0
+
+
+def beat_pulse(since_s: float, period_s: float) -> float:
+    """The beat's flash: 1 on the beat, decaying within a quarter beat (at most 150 ms)."""
+    return math.exp(-since_s / min(0.15, period_s / 4))
 
 
 def _log_position(freq_hz: float) -> float:

@@ -58,15 +58,16 @@ class Look:
             self.program[name].value = getattr(params, name)
 
     def _upload(self, frame: np.ndarray) -> None:
+        """As half floats whatever the engine's precision: plenty for 0..1 channels, and a software
+        renderer filters them about a third faster than floats."""
         height, width, channels = frame.shape
-        dtype = "f2" if frame.dtype == np.float16 else "f4"
-        if self.texture is None or self.texture.size != (width, height) or self.texture.dtype != dtype:
+        if self.texture is None or self.texture.size != (width, height):
             if self.texture is not None:
                 self.texture.release()
-            self.texture = self.ctx.texture((width, height), channels, dtype=dtype)
+            self.texture = self.ctx.texture((width, height), channels, dtype="f2")
             self.texture.filter = (moderngl.LINEAR, moderngl.LINEAR)
             self.texture.repeat_x = self.texture.repeat_y = False
-        self.texture.write(np.ascontiguousarray(frame))
+        self.texture.write(np.ascontiguousarray(frame, dtype=np.float16))
 
     def draw(self, frame: np.ndarray, features: FrameFeatures, target: moderngl.Framebuffer) -> None:
         """Draw ``frame`` ((h, w, 3) floats in 0..1, row 0 at the top) into ``target``, upscaled to its size."""

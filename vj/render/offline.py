@@ -12,7 +12,7 @@ import sys
 import threading
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -24,8 +24,7 @@ from vj.errors import VJError
 from vj.look.headless import OffscreenTarget, headless_context
 from vj.output.frames import PngWriter
 from vj.output.video import VideoWriter
-from vj.presets import Preset, load_preset
-from vj.engine.net import parse_net
+from vj.presets import resolve_preset
 from vj.render.pipeline import FramePipeline
 from vj.render.settings import RenderSettings, internal_size
 from vj.timebase import Timebase
@@ -39,20 +38,6 @@ class RenderResult:
     """False when the user stopped the render: the file then holds the frames made so far."""
     seconds: float
     """Wall-clock seconds spent rendering frames (after analysis)."""
-
-
-def resolve_preset(settings: RenderSettings) -> Preset:
-    """The preset with the command line's --seed, --evolution and --net laid over it."""
-    preset = load_preset(settings.preset)
-    engine = preset.engine
-    if settings.seed is not None:
-        engine = replace(engine, seed=settings.seed)
-    if settings.evolution is not None:
-        engine = replace(engine, evolution=settings.evolution)
-    if settings.net is not None:
-        net = parse_net(settings.net)
-        engine = replace(engine, net=replace(net, activations=engine.net.activations))
-    return replace(preset, engine=engine)
 
 
 class _AudioCursor:
@@ -112,7 +97,7 @@ def _stop_between_frames():
 def render_file(settings: RenderSettings, progress: bool = True) -> RenderResult:
     """Render ``settings.audio`` to ``settings.output``; Ctrl-C keeps a playable file of what was done."""
     settings.check()
-    preset = resolve_preset(settings)
+    preset = resolve_preset(settings.preset, settings.seed, settings.evolution, settings.net)
     source = open_audio(settings.audio)
     timebase = Timebase(settings.fps)
     table, total, _ = analyze_source(source, timebase, progress)

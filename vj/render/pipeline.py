@@ -24,25 +24,33 @@ class FramePipeline:
     """
 
     def __init__(self, preset: Preset, device: str, ctx: moderngl.Context):
-        torch_device, dtype = select_device(device)
-        params = preset.engine
-        self.engine = CPPN(
-            params.net, params.seed, torch_device, dtype, evolution=params.evolution,
-            coord_scale=params.coord_scale, output_gain=params.output_gain,
-        )
-        self.params = params
+        self._device = select_device(device)
+        self.params = preset.engine
+        self.reseed(self.params.seed)
         self.look = Look(ctx, preset.look)
+
+    def reseed(self, seed: int) -> None:
+        """A new net (and walk) from ``seed``; the rest of the preset stays."""
+        params = self.params
+        # The walk runs at rate 1 in "walk time": callers pass evolution x time (`net_frame`'s ``walk``),
+        # so live can change the rate without the walk jumping.
+        self.engine = CPPN(params.net, seed, *self._device, evolution=1.0, coord_scale=params.coord_scale,
+                           output_gain=params.output_gain)
 
     @property
     def device(self) -> str:
         return self.engine.device.type
 
-    def net_frame(self, features: FrameFeatures, width: int, height: int) -> np.ndarray:
-        """The engine's raw (height, width, 3) channels for this frame."""
+    def net_frame(self, features: FrameFeatures, width: int, height: int, walk: float | None = None) -> np.ndarray:
+        """The engine's raw (height, width, 3) channels for this frame.
+
+        ``walk`` is how far the evolution walk has gone; by default the preset's rate times the frame's time.
+        """
         params = self.params
         inputs = frame_inputs(features.vector(), _TIME) * np.float32(params.input_scale)
         zoom = 1.0 + params.bass_zoom * features.bass + params.beat_zoom * features.beat
-        return self.engine.render(inputs, features.time, width, height, zoom)
+        walk = params.evolution * features.time if walk is None else walk
+        return self.engine.render(inputs, walk, width, height, zoom)
 
     def draw(self, features: FrameFeatures, internal: tuple[int, int], target: moderngl.Framebuffer) -> None:
         """Render the net at the ``internal`` size and draw it through the look into ``target``."""

@@ -1,0 +1,83 @@
+"""`vj devices`: the audio inputs, MIDI ports and monitors `vj live` can use, each found its own safe way.
+
+Audio is listed from a child process (a dead audio server can hang PortAudio for good), MIDI through
+rtmidi (ALSA first, JACK where ALSA has no sequencer), monitors through glfw when there is a display.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+
+from vj.errors import VJError
+from vj.live.capture import list_inputs_main
+
+LIST_TIMEOUT_S = 10.0
+
+
+def audio_inputs() -> list[tuple]:
+    """[(InputDevice, is_default)], from a child process; VJError if PortAudio is missing or hangs."""
+    mp = multiprocessing.get_context("spawn")
+    receiver, sender = mp.Pipe(duplex=False)
+    child = mp.Process(target=list_inputs_main, args=(sender,), daemon=True, name="vj-devices")
+    child.start()
+    sender.close()
+    try:
+        if not receiver.poll(LIST_TIMEOUT_S):
+            raise VJError("the audio system did not answer within 10 s; is the audio server stuck?")
+        kind, payload = receiver.recv()
+    except EOFError:
+        raise VJError("the audio system failed while listing devices") from None
+    finally:
+        if child.is_alive():
+            child.kill()
+        child.join(timeout=1.0)
+    if kind != "ok":
+        raise VJError(payload)
+    return payload
+
+
+def midi_ports() -> tuple[str, list[str]]:
+    """(the MIDI API used, input port names); ("", []) when no MIDI system is reachable."""
+    try:
+        import rtmidi
+    except ImportError:
+        return "", []
+    for api, label in ((rtmidi.API_LINUX_ALSA, "ALSA"), (rtmidi.API_UNIX_JACK, "JACK")):
+        if api not in rtmidi.get_compiled_api() or (label == "ALSA" and not os.path.exists("/dev/snd/seq")):
+            continue  # (ALSA would print an error of its own before failing)
+        try:
+            midi_in = rtmidi.MidiIn(api)
+        except rtmidi.SystemError:
+            continue
+        try:
+            return label, midi_in.get_ports()
+        finally:
+            midi_in.delete()
+    return "", []
+
+
+def describe_devices() -> str:
+    """The text `vj devices` prints."""
+    lines = ["Audio inputs (--input INDEX or a part of the name):"]
+    inputs = audio_inputs()
+    for device, default in inputs:
+        mark = "*" if default else " "
+        lines.append(f" {mark}{device.index:3d}  {device.name}  [{device.hostapi}, {device.channels} ch, "
+                     f"{device.default_rate / 1000:g} kHz]")
+    if not inputs:
+        lines.append("   none found (plug in an interface or start the audio server)")
+    elif any(default for _, default in inputs):
+        lines.append("   (* the system default)")
+    api, ports = midi_ports()
+    lines.append(f"MIDI inputs{f' ({api})' if api else ''}:")
+    lines += [f"  {i:3d}  {name}" for i, name in enumerate(ports)] or ["   none found"]
+    lines.append("Monitors (--fullscreen INDEX or a part of the name):")
+    try:
+        from vj.live.window import monitors
+
+        lines += [f"  {m['index']:3d}  {m['name']}  {m['width']}x{m['height']} @ {m['refresh_hz']} Hz at "
+                  f"({m['x']}, {m['y']})" for m in monitors()] or ["   none found"]
+    except VJError as error:
+        lines.append(f"   {error}")
+    return "\n".join(lines)

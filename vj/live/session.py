@@ -1,0 +1,397 @@
+"""`vj live`: the real-time loop around the offline engine.
+
+Each display frame: read whatever audio arrived (never waiting for it), run the same streaming analyzer
+the offline render runs, render the CPPN at the adaptive internal size, grade it with the look into an
+offscreen picture, scale that to the window, draw the HUD, wait for the frame's deadline, present.
+
+Time: the analyzer runs on the audio clock at the target rate, exactly as offline. The picture's time is
+that clock carried forward to the moment the frame will be *seen*: the newest analysed sample's time,
+plus how long ago it arrived, plus the measured render-to-present delay, the device's input latency and
+``--av-offset``. Beat-locked effects read the predicted beat at that moment, so a flash lands on the beat
+instead of a hop (or a frame, or a buffer) after it.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+import time
+from collections import deque
+from dataclasses import asdict, dataclass, field, replace
+from fractions import Fraction
+from pathlib import Path
+
+import moderngl
+import numpy as np
+
+from vj.audio.analyzer import Analyzer
+from vj.audio.features import FrameFeatures
+from vj.errors import VJError
+from vj.live.hud import Hud, HudState
+from vj.live.input import LiveInput
+from vj.live.pacer import FramePacer
+from vj.live.resolution import ResolutionController
+from vj.live.stats import FrameTrace, LiveStats
+from vj.live.tap import TapTempo
+from vj.live.window import Window, check_display
+from vj.look.look import load_shader
+from vj.presets import resolve_preset
+from vj.timebase import ANALYSIS_RATE, Timebase
+
+CPU_NET = "24x4"
+"""The live net on a CPU: at 256x144 it renders in ~5 ms on two cores, and small nets make the smooth,
+large shapes that upscale well. With CUDA the preset's own net (128x6 by default) runs at window size."""
+CPU_START_HEIGHT = 144
+EVOLUTION_STEPS = (0.0, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0)
+QUIT_CONFIRM_S = 3.0
+HISTORY_S = 2.0
+"""Analysed frames kept, so a negative --av-offset can show the picture of a moment ago."""
+
+
+@dataclass(frozen=True)
+class LiveSettings:
+    input: str | None = None
+    channels: tuple[int, ...] = ()
+    fullscreen: str | None = None
+    size: tuple[int, int] = (1280, 720)
+    target_fps: float = 60.0
+    av_offset_ms: float = 0.0
+    duration_s: float | None = None
+    stats: Path | None = None
+    trace: Path | None = None
+    preset: str = "default"
+    device: str = "auto"
+    net: str | None = None
+    seed: int | None = None
+    evolution: float | None = None
+    vsync: bool = True
+    hud: bool = True
+
+    def check(self) -> None:
+        if not 10.0 <= self.target_fps <= 500.0:
+            raise VJError(f"--target-fps {self.target_fps:g}: use 10 to 500")
+        if abs(self.av_offset_ms) > 1000.0:
+            raise VJError(f"--av-offset {self.av_offset_ms:g}: use -1000 to 1000 ms")
+        if self.duration_s is not None and self.duration_s <= 0:
+            raise VJError("--duration must be more than 0 seconds")
+        if self.size[0] < 16 or self.size[1] < 16:
+            raise VJError("--size must be at least 16x16")
+        for option, path in (("--stats", self.stats), ("--trace", self.trace)):
+            if path is not None and not path.parent.resolve().is_dir():
+                raise VJError(f"{option} {path}: the folder {path.parent} does not exist")
+
+
+@dataclass
+class LiveParams:
+    """Everything the performer changes during a show; written to the stats file at exit."""
+
+    seed: int
+    evolution: float
+    freeze: bool = False
+    hud: bool = True
+    av_offset_ms: float = 0.0
+    tap_bpm: float = 0.0
+    fullscreen: bool = False
+    net: str = ""
+    walk: float = 0.0
+    """How far the evolution walk has gone (the walk's own time)."""
+
+
+@dataclass
+class _Timing:
+    """Smoothed delays the beat prediction needs, in seconds."""
+
+    render_to_present: float = 1 / 60
+    input_device: float = 0.0
+    history: deque = field(default_factory=lambda: deque(maxlen=int(HISTORY_S * 500)))
+
+
+class LiveSession:
+    """One run of `vj live`; see the module doc. ``run`` returns the exit code."""
+
+    def __init__(self, settings: LiveSettings):
+        settings.check()
+        self.settings = settings
+        check_display()
+        self.preset = resolve_preset(settings.preset, settings.seed, settings.evolution, settings.net)
+        self.trace: FrameTrace | None = None
+
+    def run(self) -> int:
+        settings = self.settings
+        window = Window("vj live", settings.size, settings.fullscreen, settings.vsync)
+        audio = None
+        try:
+            self._setup(window)
+            audio = self.audio = LiveInput(settings.input, settings.channels)
+            device = audio.open()
+            self.timing.input_device = device["latency_ms"] / 1000.0
+            self.hud_state.device = f"{device['name']} ({device['hostapi']})"
+            self._loop(window)
+        finally:
+            ended = time.monotonic()
+            if audio is not None:
+                audio.close()
+            if self.trace is not None:
+                self.trace.close()
+            window.close()
+        if settings.stats is not None and audio is not None:
+            self.stats.write(settings.stats, self._summary(ended))
+        return 0
+
+    # --- setup ---
+
+    def _setup(self, window: Window) -> None:
+        from vj.engine.device import select_device  # torch loads here, once the display is known to work
+        from vj.render.pipeline import FramePipeline
+
+        settings = self.settings
+        ctx = window.ctx
+        self.window = window
+        on_gpu = select_device(settings.device)[0].type == "cuda"
+        if not on_gpu:
+            # Half the cores for torch: the rest go to GL (a software rasterizer without a GPU), the display
+            # server and audio. On two cores, two torch threads made every frame slower, not faster.
+            import torch
+
+            torch.set_num_threads(max(1, (os.cpu_count() or 2) // 2))
+        if not on_gpu and settings.net is None:
+            self.preset = resolve_preset(settings.preset, settings.seed, settings.evolution, CPU_NET)
+        preset = self.preset
+        self.pipeline = FramePipeline(preset, settings.device, ctx)
+        engine = preset.engine
+        self.params = LiveParams(seed=engine.seed, evolution=engine.evolution, hud=settings.hud,
+                                 av_offset_ms=settings.av_offset_ms, fullscreen=window.fullscreen,
+                                 net=f"{engine.net.width}x{engine.net.depth}")
+        self.timebase = Timebase(Fraction(settings.target_fps).limit_denominator(1001))
+        self.analyzer = Analyzer(self.timebase)
+        period = 1.0 / settings.target_fps
+        start_height = window.size[1] if on_gpu else CPU_START_HEIGHT
+        self.resolution = ResolutionController(period, window.size, start_height)
+        self.pacer = FramePacer(settings.target_fps)
+        self.tap = TapTempo()
+        self.timing = _Timing(render_to_present=period)
+        self.hud = Hud(ctx, scale=max(1.0, window.size[1] / 1080))
+        self.hud_state = HudState()
+        self.present_program = ctx.program(vertex_shader=load_shader("fullscreen.vert"),
+                                           fragment_shader=load_shader("image.frag"))
+        self.present_program["framebuffer_rows"].value = True
+        self.present_vao = ctx.vertex_array(self.present_program, [])
+        self.picture: moderngl.Framebuffer | None = None
+        self.trace = FrameTrace(settings.trace) if settings.trace else None
+        self.started = time.monotonic()
+        self.stats = LiveStats(period, self.started)
+        self.current: FrameFeatures | None = None
+        self.level = 0.0
+        self._quit_armed_until = 0.0
+        self._quit = False
+        self._errors_seen: set[str] = set()
+        self._walk_base = (0.0, 0.0)  # (picture time, walk) where the current evolution rate took over
+        self._picture_time = 0.0
+
+    # --- the loop ---
+
+    def _loop(self, window: Window) -> None:
+        deadline = None if self.settings.duration_s is None else self.started + self.settings.duration_s
+        self._resized()
+        try:
+            while not self._quit and not window.should_close:
+                frame_start = time.monotonic()
+                if deadline is not None and frame_start >= deadline:
+                    break
+                window.poll()
+                self._keys(window, frame_start)
+                if window.size != self.resolution.window and min(window.size) > 0:
+                    self.resolution.resize(window.size)
+                    self._resized()
+                arrived = self._frame(frame_start)
+                window.ctx.finish()  # GL runs asynchronously: count its work in this frame's cost
+                work = time.monotonic() - frame_start
+                self.pacer.wait()
+                window.swap()
+                presented = time.monotonic()
+                self.timing.render_to_present += 0.1 * (presented - frame_start - self.timing.render_to_present)
+                latency = None if arrived is None else presented - arrived
+                self.stats.frame(presented, work, latency)
+                if self.trace is not None and self.current is not None:
+                    self._trace_row(presented, work, latency)
+                if self.resolution.observe(work, presented):
+                    self._resized()
+        except KeyboardInterrupt:
+            pass  # Ctrl-C ends a show like q does: the stats are still written
+
+    def _frame(self, now: float) -> float | None:
+        """Make and draw one frame; returns when its newest sample reached vj (None for silence or an error)."""
+        try:
+            return self._make_frame(now)
+        except Exception as error:  # noqa: BLE001 - a bad frame must not end the show
+            self.stats.frame_errors += 1
+            message = f"{type(error).__name__}: {error}"
+            if message not in self._errors_seen:
+                self._errors_seen.add(message)
+                print(f"vj: frame error (the show goes on): {message}", file=sys.stderr)
+            return None
+
+    def _make_frame(self, now: float) -> float | None:
+        samples = self.audio.read(now)
+        mono = samples.mean(axis=1) if len(samples) else samples.reshape(-1)
+        self._meter(mono)
+        frames = self.analyzer.process(mono)
+        self.timing.history.extend(frames)
+        if not self.timing.history:
+            return None  # not one frame of audio yet
+        current = self._pick_frame()
+        arrived = self.audio.capture_time(self.timebase.frame_end(current.index))
+        since_arrival = now - arrived if arrived is not None else 0.0
+        picture_time = self.timebase.seconds(self.timebase.frame_end(current.index)) + since_arrival
+        seen_at = picture_time + self.timing.render_to_present + self.timing.input_device
+        pulse, phase = self._beat_at(seen_at + self.params.av_offset_ms / 1000.0)
+        features = replace(current, beat=pulse, beat_phase=phase)
+        self.current = features
+        internal = self.resolution.internal
+        if not self.params.freeze:
+            walk = self._walk(picture_time)
+            net = self.pipeline.net_frame(features, *internal, walk=walk)
+            self.pipeline.look.draw(net, features, self.picture)
+        self._present(now)
+        return arrived
+
+    def _pick_frame(self) -> FrameFeatures:
+        """The newest analysed frame, or one from ``-av_offset`` ago when the picture is to lag the sound."""
+        history = self.timing.history
+        lag = max(0, round(-self.params.av_offset_ms / 1000.0 * float(self.timebase.fps)))
+        return history[max(0, len(history) - 1 - lag)]
+
+    def _beat_at(self, t: float) -> tuple[float, float]:
+        if self.tap.period:
+            return self.tap.beat_at(t)
+        return self.analyzer.beat_at(t)
+
+    def _walk(self, picture_time: float) -> float:
+        """The evolution walk, continuous when the rate changes: rate x time since the last change."""
+        since, walked = self._walk_base
+        self.params.walk = walked + self.params.evolution * max(0.0, picture_time - since)
+        self._picture_time = picture_time
+        return self.params.walk
+
+    def _meter(self, mono: np.ndarray) -> None:
+        """Input level for the HUD: peak in dBFS over -60..0, falling back slowly like a PPM."""
+        peak = float(np.max(np.abs(mono))) if len(mono) else 0.0
+        level = (20.0 * math.log10(peak) + 60.0) / 60.0 if peak > 1e-6 else 0.0
+        self.level = max(min(max(level, 0.0), 1.0), self.level - 0.02)
+
+    def _present(self, now: float) -> None:
+        ctx = self.window.ctx
+        ctx.screen.use()
+        ctx.viewport = (0, 0, *self.window.size)
+        self.picture.color_attachments[0].use(0)
+        self.present_vao.render(moderngl.TRIANGLES, vertices=3)
+        if self.params.hud:
+            self._update_hud(now)
+            self.hud.draw(self.hud_state, now, self.window.size)
+
+    def _resized(self) -> None:
+        """A new internal or window size: a picture framebuffer at the new look size."""
+        look = self.resolution.look
+        if self.picture is None or self.picture.size != look:
+            if self.picture is not None:
+                self.picture.color_attachments[0].release()
+                self.picture.release()
+            texture = self.window.ctx.texture(look, 4)
+            texture.filter = (moderngl.LINEAR, moderngl.LINEAR)
+            self.picture = self.window.ctx.framebuffer(color_attachments=[texture])
+            self.picture.clear(0.0, 0.0, 0.0, 1.0)
+        self.stats.resolution(time.monotonic(), self.resolution.internal, look)
+
+    # --- HUD, keys, trace, stats ---
+
+    def _update_hud(self, now: float) -> None:
+        state, audio, stats = self.hud_state, self.audio, self.stats
+        state.fps = stats.fps()
+        state.frame_ms = stats.work_ms[-1] if stats.work_ms else 0.0
+        state.internal, state.window = self.resolution.internal, self.resolution.window
+        state.bpm = self.tap.bpm or (self.current.tempo_bpm if self.current else 0.0)
+        state.beat_source = "tap" if self.tap.period else "audio"
+        state.level = self.level
+        state.beat = self.current.beat if self.current else 0.0
+        warnings = []
+        if audio.state != "streaming":
+            warnings.append(f"INPUT LOST - idle, waiting for {audio.request.device or 'the input'}")
+        drops = stats.recent_drops(300)
+        if drops:
+            warnings.append(f"{drops} frames dropped in the last 5 s")
+        if audio.overflows:
+            warnings.append(f"{audio.overflows} input overflows")
+        if self.params.freeze:
+            warnings.append("FROZEN (space)")
+        if now < self._quit_armed_until:
+            warnings.append("press q again to quit")
+        state.warnings = tuple(warnings)
+        state.status = f"evolution {self.params.evolution:g}   seed {self.params.seed}"
+
+    def _keys(self, window: Window, now: float) -> None:
+        for key in window.keys:
+            self.handle_key(key, now)
+        window.keys.clear()
+
+    def handle_key(self, key: str, now: float) -> None:
+        """One key press; see `vj live --help` for the map."""
+        params = self.params
+        if key in ("q", "escape"):
+            if not self.window.fullscreen or now < self._quit_armed_until:
+                self._quit = True
+            else:
+                self._quit_armed_until = now + QUIT_CONFIRM_S
+        elif key == "f":
+            self.window.toggle_fullscreen()
+            params.fullscreen = self.window.fullscreen
+        elif key == " ":
+            params.freeze = not params.freeze
+        elif key == "h":
+            params.hud = not params.hud
+        elif key == "r":
+            params.seed += 1
+            self.pipeline.reseed(params.seed)
+        elif key in ("[", "]"):
+            self._set_evolution(_step(params.evolution, EVOLUTION_STEPS, -1 if key == "[" else 1))
+        elif key == "t":
+            self.tap.tap(self.audio.position / ANALYSIS_RATE + self.timing.input_device)
+            params.tap_bpm = round(self.tap.bpm, 2)
+        elif key == "T":
+            self.tap.clear()
+            params.tap_bpm = 0.0
+
+    def _set_evolution(self, rate: float) -> None:
+        self._walk_base = (self._picture_time, self.params.walk)
+        self.params.evolution = rate
+
+    def _trace_row(self, presented: float, work: float, latency: float | None) -> None:
+        pixels = np.frombuffer(self.picture.read(components=3), dtype=np.uint8)
+        stats, features = self.stats, self.current
+        self.trace.row(
+            frame=stats.frames - 1, t=presented - self.started, audio_s=features.time,
+            frame_ms=stats.frame_ms[-1] if stats.frame_ms else None, work_ms=1000.0 * work,
+            width=self.resolution.internal[0], height=self.resolution.internal[1], level=self.level,
+            onset=features.onset, bass=features.bass, beat=features.beat, luma=float(pixels.mean()) / 255.0,
+            latency_ms=None if latency is None else 1000.0 * latency,
+        )
+
+    def _summary(self, ended: float) -> dict:
+        return self.stats.summary(ended, self.audio, asdict(self.params), {
+            "target_fps": self.settings.target_fps,
+            "window": list(self.resolution.window),
+            "engine_device": self.pipeline.device,
+            "input_latency_ms": round(1000.0 * self.timing.input_device, 3),
+            "render_to_present_ms": round(1000.0 * self.timing.render_to_present, 3),
+        })
+
+
+def _step(value: float, steps: tuple[float, ...], direction: int) -> float:
+    """The next value along ``steps`` from ``value`` (which need not be on it), up or down."""
+    if direction > 0:
+        return next((s for s in steps if s > value + 1e-9), steps[-1])
+    return next((s for s in reversed(steps) if s < value - 1e-9), steps[0])
+
+
+def run_live(settings: LiveSettings) -> int:
+    return LiveSession(settings).run()

@@ -1,0 +1,114 @@
+"""What a live run measured, for the stats file users read after a gig (and tests read after a run)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+
+DROP_FACTOR = 1.5
+"""A present interval this many periods long or more means frames were dropped."""
+
+
+def _percentiles(values: list[float]) -> dict[str, float | None]:
+    if not values:
+        return {"p50": None, "p95": None, "p99": None}
+    p50, p95, p99 = np.percentile(values, [50, 95, 99])
+    return {"p50": round(float(p50), 3), "p95": round(float(p95), 3), "p99": round(float(p99), 3)}
+
+
+class LiveStats:
+    """Per-frame figures, kept compactly: an hour at 60 fps is a few MB of floats."""
+
+    def __init__(self, period_s: float, started: float):
+        self.period = period_s
+        self.started = started
+        self.frame_ms: list[float] = []  # present-to-present intervals
+        self.work_ms: list[float] = []  # time spent making each frame, before pacing
+        self.latency_ms: list[float] = []
+        self.dropped = 0
+        self.frame_errors = 0
+        self.resolutions: list[dict] = []
+        self._last_present: float | None = None
+
+    def frame(self, presented: float, work_s: float, latency_s: float | None) -> None:
+        if self._last_present is not None:
+            interval = presented - self._last_present
+            self.frame_ms.append(1000.0 * interval)
+            if interval >= DROP_FACTOR * self.period:
+                self.dropped += round(interval / self.period) - 1
+        self._last_present = presented
+        self.work_ms.append(1000.0 * work_s)
+        if latency_s is not None:
+            self.latency_ms.append(1000.0 * latency_s)
+
+    def resolution(self, now: float, internal: tuple[int, int], look: tuple[int, int]) -> None:
+        self.resolutions.append({"t": round(now - self.started, 3), "width": internal[0], "height": internal[1],
+                                 "look": list(look)})
+
+    @property
+    def frames(self) -> int:
+        return len(self.work_ms)
+
+    def recent_drops(self, frames: int) -> int:
+        """Dropped frames among the last ``frames`` intervals (for the HUD's warning)."""
+        recent = self.frame_ms[-frames:]
+        return sum(round(ms / (1000.0 * self.period)) - 1 for ms in recent if ms >= DROP_FACTOR * 1000.0 * self.period)
+
+    def fps(self, frames: int = 60) -> float:
+        recent = self.frame_ms[-frames:]
+        return 1000.0 / float(np.median(recent)) if recent else 0.0
+
+    def summary(self, ended: float, audio, params: dict, extra: dict) -> dict:
+        median = float(np.median(self.frame_ms)) if self.frame_ms else math.nan
+        return {
+            "duration_s": round(ended - self.started, 3),
+            "frames": self.frames,
+            "dropped_frames": self.dropped,
+            "frame_errors": self.frame_errors,
+            "fps_median": round(1000.0 / median, 2) if self.frame_ms else None,
+            "frame_time_ms": _percentiles(self.frame_ms),
+            "work_time_ms": _percentiles(self.work_ms),
+            "audio_to_frame_latency_ms": _percentiles(self.latency_ms),
+            "internal_resolution": self.resolutions,
+            "audio": {
+                "device": audio.device,
+                "blocks": audio.blocks,
+                "input_overflows": audio.overflows,
+                "overrun_samples": audio.overrun_samples,
+                "samples": audio.position,
+                "events": [{**e, "t": round(e["t"] - self.started, 3)} for e in audio.events],
+            },
+            "params": params,
+            **extra,
+        }
+
+    def write(self, path: Path, document: dict) -> None:
+        path.write_text(json.dumps(document, indent=2) + "\n")
+
+
+class FrameTrace:
+    """One CSV row per presented frame (`--trace`): for checking a run frame by frame, and for the tests."""
+
+    COLUMNS = ("frame", "t", "audio_s", "frame_ms", "work_ms", "width", "height", "level", "onset", "bass",
+               "beat", "luma", "latency_ms")
+
+    def __init__(self, path: Path):
+        self._file = path.open("w", newline="")
+        self._writer = csv.writer(self._file)
+        self._writer.writerow(self.COLUMNS)
+
+    def row(self, **values) -> None:
+        self._writer.writerow([_cell(values[name]) for name in self.COLUMNS])
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    return f"{value:.6g}" if isinstance(value, float) else str(value)

@@ -1,0 +1,162 @@
+"""The show window: glfw + a moderngl context, windowed or fullscreen on any monitor, keys as a queue.
+
+glfw is imported here only, so an offline render never needs a display. Under Xvfb vsync does not cap
+the frame rate; `vj.live.pacer` paces frames whatever the driver does.
+"""
+
+from __future__ import annotations
+
+import os
+
+import moderngl
+
+from vj.errors import VJError
+
+NO_DISPLAY = ("no display: `vj live` needs a screen ({why}); to make a video without one, "
+              "use `vj render AUDIO -o OUT.mp4`")
+
+
+def _glfw():
+    """glfw, initialised, or a one-line VJError when there is no display to open."""
+    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+        raise VJError(NO_DISPLAY.format(why="DISPLAY is not set"))
+    try:
+        import glfw
+    except ImportError as error:  # the wheel ships libglfw; this means a broken install
+        raise VJError(f"glfw cannot be loaded ({error}); reinstall vj") from None
+    glfw.ERROR_REPORTING = "raise"
+    try:
+        glfw.init()
+    except glfw.GLFWError as error:
+        raise VJError(NO_DISPLAY.format(why=str(error).split("] ", 1)[-1].rstrip("."))) from None
+    return glfw
+
+
+def check_display() -> None:
+    """Raise the one-line no-display error now, before anything slow starts."""
+    _glfw()
+
+
+def monitors() -> list[dict]:
+    """The connected monitors: name, current mode, position (for `vj devices` and --fullscreen)."""
+    glfw = _glfw()
+    found = []
+    for index, monitor in enumerate(glfw.get_monitors()):
+        mode = glfw.get_video_mode(monitor)
+        x, y = glfw.get_monitor_pos(monitor)
+        found.append({"index": index, "name": glfw.get_monitor_name(monitor).decode(errors="replace"),
+                      "width": mode.size.width, "height": mode.size.height, "refresh_hz": mode.refresh_rate,
+                      "x": x, "y": y})
+    return found
+
+
+class Window:
+    """A resizable window with an OpenGL 3.3 core context made current on the calling thread.
+
+    Args:
+        size: windowed size in screen coordinates.
+        fullscreen: None for windowed; a monitor index or a case-insensitive part of its name, or "" for
+            the primary monitor.
+        vsync: ask the driver to sync swaps to the display.
+    """
+
+    def __init__(self, title: str, size: tuple[int, int] = (1280, 720), fullscreen: str | None = None,
+                 vsync: bool = True):
+        glfw = self._glfw = _glfw()
+        for hint, value in ((glfw.CONTEXT_VERSION_MAJOR, 3), (glfw.CONTEXT_VERSION_MINOR, 3),
+                            (glfw.OPENGL_PROFILE, glfw.OPENGL_CORE_PROFILE), (glfw.OPENGL_FORWARD_COMPAT, True)):
+            glfw.window_hint(hint, value)
+        try:
+            self.handle = glfw.create_window(size[0], size[1], title, None, None)
+        except glfw.GLFWError as error:
+            glfw.terminate()
+            raise VJError(f"cannot open an OpenGL 3.3 window: {str(error).split('] ', 1)[-1]}") from None
+        glfw.make_context_current(self.handle)
+        glfw.swap_interval(1 if vsync else 0)
+        self.ctx = moderngl.create_context()
+        self._windowed = (*glfw.get_window_pos(self.handle), *size)
+        self.keys: list[str] = []
+        """Keys pressed since the loop last looked: typed characters ('f', '[', 'T', ' ') and 'escape'."""
+        glfw.set_char_callback(self.handle, lambda _w, codepoint: self.keys.append(chr(codepoint)))
+        glfw.set_key_callback(self.handle, self._on_key)
+        self.monitor_name = ""
+        if fullscreen is not None:
+            self.set_fullscreen(fullscreen)
+
+    def _on_key(self, _window, key, _scancode, action, _mods) -> None:
+        if action == self._glfw.PRESS and key == self._glfw.KEY_ESCAPE:
+            self.keys.append("escape")
+
+    @property
+    def fullscreen(self) -> bool:
+        return bool(self._glfw.get_window_monitor(self.handle))
+
+    def set_fullscreen(self, which: str = "") -> None:
+        """Go fullscreen on the monitor ``which`` names (index or name part; "" is the primary)."""
+        glfw = self._glfw
+        monitor = _pick_monitor(glfw, which)
+        if not self.fullscreen:
+            self._windowed = (*glfw.get_window_pos(self.handle), *glfw.get_window_size(self.handle))
+        mode = glfw.get_video_mode(monitor)
+        glfw.set_window_monitor(self.handle, monitor, 0, 0, mode.size.width, mode.size.height, mode.refresh_rate)
+        self.monitor_name = glfw.get_monitor_name(monitor).decode(errors="replace")
+
+    def toggle_fullscreen(self) -> None:
+        """Between fullscreen (on the monitor the window is on) and the last windowed size and place."""
+        if self.fullscreen:
+            x, y, width, height = self._windowed
+            self._glfw.set_window_monitor(self.handle, None, x, y, width, height, 0)
+            self.monitor_name = ""
+        else:
+            self.set_fullscreen(str(self._current_monitor()))
+
+    def _current_monitor(self) -> int:
+        """Index of the monitor holding the window's centre (0 when it is on none)."""
+        glfw = self._glfw
+        x, y = glfw.get_window_pos(self.handle)
+        width, height = glfw.get_window_size(self.handle)
+        cx, cy = x + width // 2, y + height // 2
+        for index, monitor in enumerate(glfw.get_monitors()):
+            mx, my = glfw.get_monitor_pos(monitor)
+            mode = glfw.get_video_mode(monitor)
+            if mx <= cx < mx + mode.size.width and my <= cy < my + mode.size.height:
+                return index
+        return 0
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """The framebuffer's size in pixels (differs from the window size on HiDPI screens)."""
+        return tuple(self._glfw.get_framebuffer_size(self.handle))
+
+    @property
+    def refresh_hz(self) -> int:
+        monitor = self._glfw.get_window_monitor(self.handle) or self._glfw.get_primary_monitor()
+        return self._glfw.get_video_mode(monitor).refresh_rate
+
+    @property
+    def should_close(self) -> bool:
+        return bool(self._glfw.window_should_close(self.handle))
+
+    def poll(self) -> None:
+        self._glfw.poll_events()
+
+    def swap(self) -> None:
+        self._glfw.swap_buffers(self.handle)
+
+    def close(self) -> None:
+        self.ctx.release()
+        self._glfw.destroy_window(self.handle)
+        self._glfw.terminate()
+
+
+def _pick_monitor(glfw, which: str):
+    found = glfw.get_monitors()
+    if not which:
+        return glfw.get_primary_monitor()
+    if which.isdigit() and int(which) < len(found):
+        return found[int(which)]
+    for monitor in found:
+        if which.casefold() in glfw.get_monitor_name(monitor).decode(errors="replace").casefold():
+            return monitor
+    names = ", ".join(f"{i}: {glfw.get_monitor_name(m).decode(errors='replace')}" for i, m in enumerate(found))
+    raise VJError(f"no monitor matches {which!r}; the monitors are {names}")
