@@ -1,6 +1,7 @@
 # Two commands run everything on a fresh Linux machine; each makes its own virtual environment.
 #   make demo   render the shipped demo track to out/demo.mp4
 #   make test   install the system packages the tests need (as root, when missing) and run the tests
+#   make live   start `vj live` on the default input (LIVE_ARGS="--fullscreen" etc. pass options)
 #
 # torch: where no NVIDIA GPU is present the CPU build is installed first (pip's plain `torch` would pull
 # several GB of CUDA). Elsewhere, or to choose, set TORCH_SPEC / TORCH_INDEX, e.g.
@@ -12,18 +13,22 @@ PY := $(VENV)/bin/python
 TORCH_SPEC ?= torch==2.13.0
 TORCH_INDEX ?=
 DEMO_ARGS ?= --res 720p --fps 30
+LIVE_ARGS ?=
 
-.PHONY: demo test system-deps clean
+.PHONY: demo test live clean
 
-demo: $(VENV)/.installed system-deps
+demo: $(VENV)/.installed
+	@sh scripts/system-deps.sh render
 	$(VENV)/bin/vj render assets/demo.ogg -o out/demo.mp4 $(DEMO_ARGS) --force
 	@echo "demo video: $(CURDIR)/out/demo.mp4"
 
-test: $(VENV)/.installed-test system-deps
+test: $(VENV)/.installed-test
+	@sh scripts/system-deps.sh test
 	$(PY) -m pytest -q
 
-system-deps:
-	@sh scripts/system-deps.sh
+live: $(VENV)/.installed
+	@sh scripts/system-deps.sh live
+	$(VENV)/bin/vj live $(LIVE_ARGS)
 
 $(VENV)/.created:
 	$(PYTHON) -m venv $(VENV)

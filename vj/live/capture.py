@@ -100,14 +100,15 @@ def check_channels(device: InputDevice, channels: tuple[int, ...]) -> tuple[int,
     return channels
 
 
-def _name_jack_client(sd) -> None:
-    """Give PortAudio's JACK client a fixed name (PortAudio keeps the pointer: the name is a constant)."""
+def name_jack_client(sd, name: bytes = JACK_CLIENT_NAME) -> None:
+    """Give PortAudio's JACK client a fixed name. PortAudio keeps the pointer, not a copy: pass a
+    constant that lives as long as the process."""
     try:
         set_name = ctypes.CDLL(sd._libname).PaJack_SetClientName
     except (OSError, AttributeError):
         return  # a PortAudio without JACK
     sd._terminate()
-    set_name(ctypes.c_char_p(JACK_CLIENT_NAME))
+    set_name(ctypes.c_char_p(name))
     sd._initialize()
 
 
@@ -124,7 +125,7 @@ def capture_main(request: CaptureRequest, conn) -> None:
     except OSError:
         conn.send(("error", "the PortAudio library is missing; install it (Debian/Ubuntu: apt install libportaudio2)"))
         os._exit(EXIT_ERROR)
-    _name_jack_client(sd)
+    name_jack_client(sd)
     last_message = None
     while True:
         try:

@@ -369,7 +369,7 @@ class LiveSession:
         pixels = np.frombuffer(self.picture.read(components=3), dtype=np.uint8)
         stats, features = self.stats, self.current
         self.trace.row(
-            frame=stats.frames - 1, t=presented - self.started, audio_s=features.time,
+            frame=stats.frames - 1, t=presented, input=self.audio.state, audio_s=features.time,
             frame_ms=stats.frame_ms[-1] if stats.frame_ms else None, work_ms=1000.0 * work,
             width=self.resolution.internal[0], height=self.resolution.internal[1], level=self.level,
             onset=features.onset, bass=features.bass, beat=features.beat, luma=float(pixels.mean()) / 255.0,
@@ -378,6 +378,7 @@ class LiveSession:
 
     def _summary(self, ended: float) -> dict:
         return self.stats.summary(ended, self.audio, asdict(self.params), {
+            "started_monotonic": self.started,
             "target_fps": self.settings.target_fps,
             "window": list(self.resolution.window),
             "engine_device": self.pipeline.device,

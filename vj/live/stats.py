@@ -91,9 +91,13 @@ class LiveStats:
 
 
 class FrameTrace:
-    """One CSV row per presented frame (`--trace`): for checking a run frame by frame, and for the tests."""
+    """One CSV row per presented frame (`--trace`): for checking a run frame by frame, and for the tests.
 
-    COLUMNS = ("frame", "t", "audio_s", "frame_ms", "work_ms", "width", "height", "level", "onset", "bass",
+    ``t`` is when the frame was presented on the system's monotonic clock (comparable across processes);
+    ``luma`` is the picture's mean brightness, 0..1, read back from the GPU (tracing costs a little).
+    """
+
+    COLUMNS = ("frame", "t", "input", "audio_s", "frame_ms", "work_ms", "width", "height", "level", "onset", "bass",
                "beat", "luma", "latency_ms")
 
     def __init__(self, path: Path):
@@ -111,4 +115,4 @@ class FrameTrace:
 def _cell(value) -> str:
     if value is None:
         return ""
-    return f"{value:.6g}" if isinstance(value, float) else str(value)
+    return repr(round(float(value), 6)) if isinstance(value, float) else str(value)

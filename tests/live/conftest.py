@@ -1,0 +1,113 @@
+"""Real parts for live tests: an Xvfb display and a JACK server on its dummy backend.
+
+Each JACK server gets its own name (``jackd -n``) and clients find it through JACK_DEFAULT_SERVER, so
+tests never touch a server the machine already runs. `make test` installs both (scripts/system-deps.sh).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+
+def _need(tool: str) -> str:
+    path = shutil.which(tool)
+    if path is None:
+        pytest.fail(f"{tool} is not installed; run `sh scripts/system-deps.sh test` (as root) or `make test`")
+    return path
+
+
+@pytest.fixture(scope="session")
+def display() -> str:
+    """A virtual X display (one 1920x1080 monitor named 'screen')."""
+    xvfb = _need("Xvfb")
+    number = next(n for n in range(91, 200) if not Path(f"/tmp/.X{n}-lock").exists())
+    process = subprocess.Popen([xvfb, f":{number}", "-screen", "0", "1920x1080x24", "-nolisten", "tcp"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    socket = Path(f"/tmp/.X11-unix/X{number}")
+    deadline = time.monotonic() + 10
+    while not socket.exists():
+        if process.poll() is not None or time.monotonic() > deadline:
+            pytest.fail(f"Xvfb :{number} did not start")
+        time.sleep(0.05)
+    yield f":{number}"
+    process.terminate()
+    process.wait(timeout=5)
+
+
+class JackServer:
+    """A jackd on the dummy backend (48 kHz, 512-sample periods) that a test can kill and start again."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.process: subprocess.Popen | None = None
+        self.env = {**os.environ, "JACK_DEFAULT_SERVER": name, "JACK_NO_START_SERVER": "1",
+                    "JACK_NO_AUDIO_RESERVATION": "1"}
+
+    def start(self) -> float:
+        """Start and wait until clients can connect; returns the monotonic time it became ready."""
+        self.process = subprocess.Popen(
+            [_need("jackd"), "-n", self.name, "--no-realtime", "-d", "dummy", "-r", "48000", "-p", "512"],
+            env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while self.ports() is None:
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail("jackd (dummy backend) did not start")
+            time.sleep(0.05)
+        return time.monotonic()
+
+    def kill(self) -> None:
+        """Die the way a crashed server does: no goodbye to its clients."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(timeout=5)
+
+    def ports(self) -> list[str] | None:
+        """The server's ports, or None when it is not answering."""
+        result = subprocess.run([_need("jack_lsp")], env=self.env, capture_output=True, text=True, timeout=10)
+        if result.returncode != 0 or "system:capture_1" not in result.stdout:
+            return None
+        return result.stdout.split()
+
+    def wait_for_port(self, port: str, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while port not in (self.ports() or []):
+            if time.monotonic() > deadline:
+                pytest.fail(f"JACK port {port} did not appear within {timeout:.0f} s")
+            time.sleep(0.1)
+
+    def connect(self, source: str, destination: str) -> None:
+        subprocess.run([_need("jack_connect"), source, destination], env=self.env, check=True, timeout=10)
+
+
+@pytest.fixture
+def jack():
+    server = JackServer(f"vjtest{os.getpid()}")
+    server.start()
+    yield server
+    server.kill()
+
+
+@pytest.fixture
+def live_env(display, jack) -> dict:
+    """Environment for a `vj live` child: the virtual display and the test's JACK server."""
+    return {**jack.env, "DISPLAY": display}
+
+
+def start_vj(env: dict, *args: str) -> subprocess.Popen:
+    """`vj live ...` (or any vj command) as a child process with ``env``, output captured."""
+    return subprocess.Popen([sys.executable, "-m", "vj", *map(str, args)], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def start_player(env: dict, audio: Path, log: Path) -> subprocess.Popen:
+    """The JACK click player (tests/live/jack_player.py) as client 'vjplayer'."""
+    return subprocess.Popen([sys.executable, str(Path(__file__).with_name("jack_player.py")), str(audio), str(log)],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
