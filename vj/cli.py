@@ -59,7 +59,8 @@ def _build_parser() -> argparse.ArgumentParser:
     live = commands.add_parser(
         "live", help="play visuals full-screen from a microphone or line input, in real time",
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Visuals from live audio input, at the target frame rate, in a window or full-screen.\n\n"
+        description="Visuals from live audio input, at the target frame rate, in a window or full-screen.\n"
+        "Run `vj devices` first to see the audio inputs and monitors.\n\n"
         "keys:  f fullscreen   h HUD   space freeze   r reseed   [ ] evolution slower/faster\n"
         "       t tap tempo (3+ taps; T returns the beat to the audio)   q / Esc quit (twice when fullscreen)",
     )

@@ -97,3 +97,20 @@ def test_features_stay_in_their_ranges(music):
         column = table.columns[name]
         assert column.min() >= 0.0 and column.max() <= 1.0, name
         assert column.std() > 0.01, f"{name} never moves on music"
+
+
+def test_broken_input_gives_finite_features_and_dc_offset_changes_nothing(music):
+    """What a failing interface can send live: NaN bursts, infinities, a DC offset, hard clipping."""
+    mono = to_mono(music[: 4 * ANALYSIS_RATE])
+    broken = mono + 0.3  # a DC offset
+    broken[ANALYSIS_RATE : ANALYSIS_RATE + 500] = np.nan
+    broken[2 * ANALYSIS_RATE : 2 * ANALYSIS_RATE + 7] = np.inf
+    broken[3 * ANALYSIS_RATE :] *= 20.0  # clipped hard
+    table = analyze(broken)
+    for name, column in table.columns.items():
+        assert np.isfinite(column).all(), name
+    quiet = mono * 0.5  # room for the offset below full scale, so it is an offset and not clipping
+    reference, offset_only = analyze(quiet), analyze(quiet + 0.3)
+    for name in ("bass", "mid", "treble", "rms", "onset", "centroid"):
+        np.testing.assert_allclose(offset_only.columns[name][30:], reference.columns[name][30:], atol=0.02,
+                                   err_msg=name)  # after the first second: the offset starts as a step

@@ -107,7 +107,7 @@ class Analyzer:
         # Level-free: divide by the level so far (before this hop raises it), so a quiet mic tracks alike
         # and the first hit after a quiet start stands out as much as any other.
         log_mag = np.log1p(100.0 * magnitude / self._onset_level.envelope)
-        self._onset_level(float(np.sqrt(np.mean(np.square(samples)))), HOP / self.timebase.sample_rate)
+        self._onset_level(float(np.std(samples)), HOP / self.timebase.sample_rate)  # DC-free, like the spectrum
         rise = np.maximum(log_mag - self._previous_log, 0.0)
         onset = float(rise[self._audible].mean() + rise[self._bands["bass"]].mean())  # kick weighs as all else
         flux = float(np.sqrt(np.square(np.maximum(magnitude - self._previous_mag, 0.0)).sum()))

@@ -113,8 +113,8 @@ class LiveSession:
     def __init__(self, settings: LiveSettings):
         settings.check()
         self.settings = settings
-        check_display()
         self.preset = resolve_preset(settings.preset, settings.seed, settings.evolution, settings.net)
+        check_display()
         self.trace: FrameTrace | None = None
 
     def run(self) -> int:
@@ -122,7 +122,7 @@ class LiveSession:
         window = Window("vj live", settings.size, settings.fullscreen, settings.vsync)
         audio = None
         try:
-            self._setup(window)
+            self.setup(window)
             audio = self.audio = LiveInput(settings.input, settings.channels)
             device = audio.open()
             self.timing.input_device = device["latency_ms"] / 1000.0
@@ -141,7 +141,8 @@ class LiveSession:
 
     # --- setup ---
 
-    def _setup(self, window: Window) -> None:
+    def setup(self, window: Window) -> None:
+        """Build the engine, look, HUD and controllers for ``window`` (everything but the audio input)."""
         from vj.engine.device import select_device  # torch loads here, once the display is known to work
         from vj.render.pipeline import FramePipeline
 

@@ -1,0 +1,75 @@
+"""The performer's keys, on a real window (Xvfb) and a real input (JACK), in this process."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from vj.live.input import LiveInput
+from vj.live.session import LiveSession, LiveSettings
+from vj.live.window import Window
+
+
+@pytest.fixture
+def session(live_env, monkeypatch):
+    for key in ("DISPLAY", "JACK_DEFAULT_SERVER", "JACK_NO_START_SERVER"):
+        monkeypatch.setenv(key, live_env[key])
+    import torch
+
+    threads = torch.get_num_threads()  # live setup takes half the cores; give them back to later tests
+    live = LiveSession(LiveSettings())
+    window = Window("vj test", (640, 360))
+    live.setup(window)
+    live.audio = LiveInput(None)
+    live.audio.open()
+    yield live
+    live.audio.close()
+    window.close()
+    torch.set_num_threads(threads)
+
+
+def test_keys_change_the_live_parameters(session):
+    params = session.params
+    seed, engine = params.seed, session.pipeline.engine
+    session.handle_key("r", 0.0)
+    assert params.seed == seed + 1 and session.pipeline.engine is not engine
+    assert session.pipeline.engine.seed == seed + 1
+    assert params.evolution == 0.5
+    session.handle_key("[", 0.0)
+    assert params.evolution == 0.35
+    for _ in range(2):
+        session.handle_key("]", 0.0)
+    assert params.evolution == 0.75
+    session.handle_key(" ", 0.0)
+    session.handle_key("h", 0.0)
+    assert params.freeze and not params.hud
+    for _ in range(3):  # tap along at 120 BPM on the audio clock
+        time.sleep(0.5)
+        session.audio.read()
+        session.handle_key("t", 0.0)
+    assert 100.0 < params.tap_bpm < 145.0
+    session.handle_key("T", 0.0)
+    assert params.tap_bpm == 0.0
+
+
+def test_evolution_rate_changes_do_not_make_the_walk_jump(session):
+    first = session._walk(10.0)
+    session.handle_key("]", 0.0)  # 0.5 -> 0.75 at t = 10 s
+    assert session._walk(10.0) == pytest.approx(first)
+    assert session._walk(12.0) == pytest.approx(first + 2 * 0.75)
+
+
+def test_quit_asks_twice_when_fullscreen(session):
+    session.handle_key("f", 0.0)
+    assert session.window.fullscreen and session.params.fullscreen
+    assert session.window.size == (1920, 1080)
+    session.handle_key("q", 10.0)
+    assert not session._quit
+    session.handle_key("escape", 11.0)
+    assert session._quit
+    session._quit = False
+    session.handle_key("f", 20.0)
+    assert not session.window.fullscreen
+    session.handle_key("q", 30.0)
+    assert session._quit
