@@ -10,7 +10,6 @@ import sys
 import threading
 import time
 
-import numpy as np
 import sounddevice as sd
 
 from vj.audio.decode import read_audio

@@ -76,3 +76,19 @@ def test_devices_lists_the_jack_input_and_the_monitor(live_env):
     assert "system  [JACK Audio Connection Kit, 2 ch, 48 kHz]" in out
     assert "screen  1920x1080" in out
     assert "MIDI inputs" in out
+
+
+def test_ctrl_c_and_sigterm_end_the_show_cleanly_with_stats(live_env, jack, tmp_path):
+    import signal
+
+    for number, sent in enumerate((signal.SIGINT, signal.SIGTERM)):
+        stats_path = tmp_path / f"stats{number}.json"
+        vj = start_vj(live_env, "live", "--stats", stats_path)
+        jack.wait_for_port("vj:in_0")
+        time.sleep(1.0)
+        vj.send_signal(sent)
+        out, err = vj.communicate(timeout=30)
+        assert vj.returncode == 0, err
+        assert "Traceback" not in err and "KeyboardInterrupt" not in err, err  # nor from the capture child
+        assert json.loads(stats_path.read_text())["frames"] > 10
+    assert "vj:in_0" not in jack.ports()  # the capture child went with it

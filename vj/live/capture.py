@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import signal
 import time
 from dataclasses import dataclass
 
@@ -117,7 +118,7 @@ def capture_main(request: CaptureRequest, conn) -> None:
 
     Messages to the parent: ("streaming", device dict), ("missing", reason), ("error", reason).
     """
-    os.environ.setdefault("JACK_NO_START_SERVER", "1")  # never spawn a JACK server of our own
+    _detach_from_terminal()
     parent = os.getppid()
     ring = SharedRing(request.ring_channels, request.ring_capacity, name=request.ring_name)
     try:
@@ -187,6 +188,12 @@ def _stream(sd, ring: SharedRing, device: InputDevice, columns: tuple[int, ...],
             os._exit(EXIT_STALLED)
 
 
+def _detach_from_terminal() -> None:
+    """Ctrl-C is for the parent, which ends the child itself; and never start a JACK server of our own."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    os.environ.setdefault("JACK_NO_START_SERVER", "1")
+
+
 def _exit_if_orphaned(parent: int) -> None:
     if os.getppid() != parent:
         os._exit(0)
@@ -194,7 +201,7 @@ def _exit_if_orphaned(parent: int) -> None:
 
 def list_inputs_main(conn) -> None:
     """Child entry for `vj devices`: send the input list (or why there is none) and leave."""
-    os.environ.setdefault("JACK_NO_START_SERVER", "1")
+    _detach_from_terminal()
     try:
         import sounddevice as sd
 

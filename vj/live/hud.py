@@ -26,6 +26,8 @@ class HudState:
 
     fps: float = 0.0
     frame_ms: float = 0.0
+    """Time spent making the last frame (before waiting for its deadline)."""
+    budget_ms: float = 0.0
     internal: tuple[int, int] = (0, 0)
     window: tuple[int, int] = (0, 0)
     bpm: float = 0.0
@@ -79,7 +81,7 @@ class Hud:
     def _layout(self, state: HudState) -> None:
         s = self.scale
         lines = [
-            (f"{state.fps:5.1f} fps   {state.frame_ms:5.1f} ms", TEXT),
+            (f"{state.fps:5.1f} fps   work {state.frame_ms:4.1f} / {state.budget_ms:4.1f} ms", TEXT),
             (f"CPPN {state.internal[0]}x{state.internal[1]}  ->  {state.window[0]}x{state.window[1]}", TEXT),
             (f"{state.bpm:6.1f} BPM ({state.beat_source})" if state.bpm else f"  no beat ({state.beat_source})", TEXT),
             (f"in: {state.device}"[:48], TEXT),

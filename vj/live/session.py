@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import os
+import signal
 import sys
 import time
 from collections import deque
@@ -116,11 +117,13 @@ class LiveSession:
         self.preset = resolve_preset(settings.preset, settings.seed, settings.evolution, settings.net)
         check_display()
         self.trace: FrameTrace | None = None
+        self._quit = False
 
     def run(self) -> int:
         settings = self.settings
         window = Window("vj live", settings.size, settings.fullscreen, settings.vsync)
         audio = None
+        previous = signal.signal(signal.SIGTERM, self._on_terminate)
         try:
             self.setup(window)
             audio = self.audio = LiveInput(settings.input, settings.channels)
@@ -129,6 +132,7 @@ class LiveSession:
             self.hud_state.device = f"{device['name']} ({device['hostapi']})"
             self._loop(window)
         finally:
+            signal.signal(signal.SIGTERM, previous)
             ended = time.monotonic()
             if audio is not None:
                 audio.close()
@@ -138,6 +142,10 @@ class LiveSession:
         if settings.stats is not None and audio is not None:
             self.stats.write(settings.stats, self._summary(ended))
         return 0
+
+    def _on_terminate(self, _signum, _frame) -> None:
+        """SIGTERM (a service manager, `kill`) ends the show like q: after this frame, stats written."""
+        self._quit = True
 
     # --- setup ---
 
@@ -185,7 +193,6 @@ class LiveSession:
         self.current: FrameFeatures | None = None
         self.level = 0.0
         self._quit_armed_until = 0.0
-        self._quit = False
         self._errors_seen: set[str] = set()
         self._walk_base = (0.0, 0.0)  # (picture time, walk) where the current evolution rate took over
         self._picture_time = 0.0
@@ -310,6 +317,7 @@ class LiveSession:
         state, audio, stats = self.hud_state, self.audio, self.stats
         state.fps = stats.fps()
         state.frame_ms = stats.work_ms[-1] if stats.work_ms else 0.0
+        state.budget_ms = 1000.0 * self.pacer.period
         state.internal, state.window = self.resolution.internal, self.resolution.window
         state.bpm = self.tap.bpm or (self.current.tempo_bpm if self.current else 0.0)
         state.beat_source = "tap" if self.tap.period else "audio"
