@@ -19,7 +19,7 @@ import signal
 import sys
 import time
 from collections import deque
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 
@@ -105,7 +105,6 @@ class _Timing:
 
     render_to_present: float = 1 / 60
     input_device: float = 0.0
-    history: deque = field(default_factory=lambda: deque(maxlen=int(HISTORY_S * 500)))
 
 
 class LiveSession:
@@ -180,6 +179,7 @@ class LiveSession:
         self.pacer = FramePacer(settings.target_fps)
         self.tap = TapTempo()
         self.timing = _Timing(render_to_present=period)
+        self.history: deque[FrameFeatures] = deque(maxlen=int(HISTORY_S * settings.target_fps) + 1)
         self.hud = Hud(ctx, scale=max(1.0, window.size[1] / 1080))
         self.hud_state = HudState()
         self.present_program = ctx.program(vertex_shader=load_shader("fullscreen.vert"),
@@ -245,8 +245,8 @@ class LiveSession:
         mono = samples.mean(axis=1) if len(samples) else samples.reshape(-1)
         self._meter(mono)
         frames = self.analyzer.process(mono)
-        self.timing.history.extend(frames)
-        if not self.timing.history:
+        self.history.extend(frames)
+        if not self.history:
             return None  # not one frame of audio yet
         current = self._pick_frame()
         arrived = self.audio.capture_time(self.timebase.frame_end(current.index))
@@ -266,7 +266,7 @@ class LiveSession:
 
     def _pick_frame(self) -> FrameFeatures:
         """The newest analysed frame, or one from ``-av_offset`` ago when the picture is to lag the sound."""
-        history = self.timing.history
+        history = self.history
         lag = max(0, round(-self.params.av_offset_ms / 1000.0 * float(self.timebase.fps)))
         return history[max(0, len(history) - 1 - lag)]
 
