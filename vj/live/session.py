@@ -200,8 +200,9 @@ class LiveSession:
     # --- the loop ---
 
     def _loop(self, window: Window) -> None:
-        deadline = None if self.settings.duration_s is None else self.started + self.settings.duration_s
         self._resized()
+        self._warm_up()
+        deadline = None if self.settings.duration_s is None else self.started + self.settings.duration_s
         try:
             while not self._quit and not window.should_close:
                 frame_start = time.monotonic()
@@ -227,6 +228,13 @@ class LiveSession:
                     self._resized()
         except KeyboardInterrupt:
             pass  # Ctrl-C ends a show like q does: the stats are still written
+
+    def _warm_up(self) -> None:
+        """One silent frame before the clock starts: the first torch call and shader use are slow, and a
+        show should not open with dropped frames."""
+        silent = FrameFeatures(0, *([0.0] * 12))
+        self.pipeline.look.draw(self.pipeline.net_frame(silent, *self.resolution.internal), silent, self.picture)
+        self.window.ctx.finish()
 
     def _frame(self, now: float) -> float | None:
         """Make and draw one frame; returns when its newest sample reached vj (None for silence or an error)."""
