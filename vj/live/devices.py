@@ -79,5 +79,5 @@ def describe_devices() -> str:
         lines += [f"  {m['index']:3d}  {m['name']}  {m['width']}x{m['height']} @ {m['refresh_hz']} Hz at "
                   f"({m['x']}, {m['y']})" for m in monitors()] or ["   none found"]
     except VJError as error:
-        lines.append(f"   {error}")
+        lines.append(f"   none: {str(error).split(';')[0]}")
     return "\n".join(lines)
