@@ -158,7 +158,8 @@ def _bench(args: argparse.Namespace) -> int:
 
 
 def _live(args: argparse.Namespace) -> int:
-    from vj.live.session import LiveSettings, run_live
+    from vj.live.session import run_live
+    from vj.live.settings import LiveSettings
 
     settings = LiveSettings(
         input=args.input, channels=args.channels, fullscreen=args.fullscreen, size=args.size,

@@ -7,7 +7,8 @@ import time
 import pytest
 
 from vj.live.input import LiveInput
-from vj.live.session import LiveSession, LiveSettings
+from vj.live.session import LiveSession
+from vj.live.settings import LiveSettings
 from vj.live.window import Window
 
 

@@ -21,18 +21,17 @@ import time
 from collections import deque
 from dataclasses import asdict, dataclass, replace
 from fractions import Fraction
-from pathlib import Path
 
 import moderngl
 import numpy as np
 
 from vj.audio.analyzer import Analyzer
 from vj.audio.features import FrameFeatures
-from vj.errors import VJError
 from vj.live.hud import Hud, HudState
 from vj.live.input import LiveInput
 from vj.live.pacer import FramePacer
 from vj.live.resolution import ResolutionController
+from vj.live.settings import EVOLUTION_STEPS, LiveParams, LiveSettings, step_along
 from vj.live.stats import FrameTrace, LiveStats
 from vj.live.tap import TapTempo
 from vj.live.window import Window, check_display
@@ -44,59 +43,9 @@ CPU_NET = "24x4"
 """The live net on a CPU: at 256x144 it renders in ~5 ms on two cores, and small nets make the smooth,
 large shapes that upscale well. With CUDA the preset's own net (128x6 by default) runs at window size."""
 CPU_START_HEIGHT = 144
-EVOLUTION_STEPS = (0.0, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0)
 QUIT_CONFIRM_S = 3.0
 HISTORY_S = 2.0
 """Analysed frames kept, so a negative --av-offset can show the picture of a moment ago."""
-
-
-@dataclass(frozen=True)
-class LiveSettings:
-    input: str | None = None
-    channels: tuple[int, ...] = ()
-    fullscreen: str | None = None
-    size: tuple[int, int] = (1280, 720)
-    target_fps: float = 60.0
-    av_offset_ms: float = 0.0
-    duration_s: float | None = None
-    stats: Path | None = None
-    trace: Path | None = None
-    preset: str = "default"
-    device: str = "auto"
-    net: str | None = None
-    seed: int | None = None
-    evolution: float | None = None
-    vsync: bool = True
-    hud: bool = True
-
-    def check(self) -> None:
-        if not 10.0 <= self.target_fps <= 500.0:
-            raise VJError(f"--target-fps {self.target_fps:g}: use 10 to 500")
-        if abs(self.av_offset_ms) > 1000.0:
-            raise VJError(f"--av-offset {self.av_offset_ms:g}: use -1000 to 1000 ms")
-        if self.duration_s is not None and self.duration_s <= 0:
-            raise VJError("--duration must be more than 0 seconds")
-        if self.size[0] < 16 or self.size[1] < 16:
-            raise VJError("--size must be at least 16x16")
-        for option, path in (("--stats", self.stats), ("--trace", self.trace)):
-            if path is not None and not path.parent.resolve().is_dir():
-                raise VJError(f"{option} {path}: the folder {path.parent} does not exist")
-
-
-@dataclass
-class LiveParams:
-    """Everything the performer changes during a show; written to the stats file at exit."""
-
-    seed: int
-    evolution: float
-    freeze: bool = False
-    hud: bool = True
-    av_offset_ms: float = 0.0
-    tap_bpm: float = 0.0
-    fullscreen: bool = False
-    net: str = ""
-    walk: float = 0.0
-    """How far the evolution walk has gone (the walk's own time)."""
 
 
 @dataclass
@@ -370,7 +319,7 @@ class LiveSession:
             params.seed += 1
             self.pipeline.reseed(params.seed)
         elif key in ("[", "]"):
-            self._set_evolution(_step(params.evolution, EVOLUTION_STEPS, -1 if key == "[" else 1))
+            self._set_evolution(step_along(params.evolution, EVOLUTION_STEPS, -1 if key == "[" else 1))
         elif key == "t":
             self.tap.tap(self.audio.position / ANALYSIS_RATE + self.timing.input_device)
             params.tap_bpm = round(self.tap.bpm, 2)
@@ -402,13 +351,6 @@ class LiveSession:
             "input_latency_ms": round(1000.0 * self.timing.input_device, 3),
             "render_to_present_ms": round(1000.0 * self.timing.render_to_present, 3),
         })
-
-
-def _step(value: float, steps: tuple[float, ...], direction: int) -> float:
-    """The next value along ``steps`` from ``value`` (which need not be on it), up or down."""
-    if direction > 0:
-        return next((s for s in steps if s > value + 1e-9), steps[-1])
-    return next((s for s in reversed(steps) if s < value - 1e-9), steps[0])
 
 
 def run_live(settings: LiveSettings) -> int:

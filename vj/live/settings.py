@@ -1,0 +1,69 @@
+"""What `vj live` is started with (`LiveSettings`) and what the performer changes during it (`LiveParams`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from vj.errors import VJError
+
+EVOLUTION_STEPS = (0.0, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0)
+"""The evolution rates `[` and `]` step through."""
+
+
+@dataclass(frozen=True)
+class LiveSettings:
+    """The command line of `vj live`, checked by `check` before anything opens."""
+
+    input: str | None = None
+    channels: tuple[int, ...] = ()
+    fullscreen: str | None = None
+    size: tuple[int, int] = (1280, 720)
+    target_fps: float = 60.0
+    av_offset_ms: float = 0.0
+    duration_s: float | None = None
+    stats: Path | None = None
+    trace: Path | None = None
+    preset: str = "default"
+    device: str = "auto"
+    net: str | None = None
+    seed: int | None = None
+    evolution: float | None = None
+    vsync: bool = True
+    hud: bool = True
+
+    def check(self) -> None:
+        if not 10.0 <= self.target_fps <= 500.0:
+            raise VJError(f"--target-fps {self.target_fps:g}: use 10 to 500")
+        if abs(self.av_offset_ms) > 1000.0:
+            raise VJError(f"--av-offset {self.av_offset_ms:g}: use -1000 to 1000 ms")
+        if self.duration_s is not None and self.duration_s <= 0:
+            raise VJError("--duration must be more than 0 seconds")
+        if self.size[0] < 16 or self.size[1] < 16:
+            raise VJError("--size must be at least 16x16")
+        for option, path in (("--stats", self.stats), ("--trace", self.trace)):
+            if path is not None and not path.parent.resolve().is_dir():
+                raise VJError(f"{option} {path}: the folder {path.parent} does not exist")
+
+
+@dataclass
+class LiveParams:
+    """Everything the performer changes during a show; written to the stats file at exit."""
+
+    seed: int
+    evolution: float
+    freeze: bool = False
+    hud: bool = True
+    av_offset_ms: float = 0.0
+    tap_bpm: float = 0.0
+    fullscreen: bool = False
+    net: str = ""
+    walk: float = 0.0
+    """How far the evolution walk has gone (the walk's own time)."""
+
+
+def step_along(value: float, steps: tuple[float, ...], direction: int) -> float:
+    """The next value along ``steps`` from ``value`` (which need not be on it), up or down."""
+    if direction > 0:
+        return next((s for s in steps if s > value + 1e-9), steps[-1])
+    return next((s for s in reversed(steps) if s < value - 1e-9), steps[0])
