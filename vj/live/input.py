@@ -98,20 +98,23 @@ class LiveInput:
     def read(self, now: float | None = None) -> np.ndarray:
         """All audio since the last call, (frames, channels) float32 at 48 kHz; silence while the input is lost."""
         now = time.monotonic() if now is None else now
-        self._supervise(now)
-        if self.state == "streaming":
-            samples = self._drain()
-        else:
-            samples = self._silence(now)
+        samples = self._drain() if self.state == "streaming" else np.empty((0, self.channels), np.float32)
         self.position += len(samples)
+        self._supervise(now)
+        if self.state != "streaming":  # lost (maybe just now, after the last samples above) or searching
+            silence = self._silence(now)
+            self.position += len(silence)
+            samples = np.concatenate([samples, silence]) if len(samples) else silence
         return samples
 
     def capture_time(self, position: int) -> float | None:
         """Wall time (monotonic) at which the sample at clock ``position`` reached vj, if it came from the device."""
-        for end, when in self._arrivals:
-            if end >= position:
-                return when
-        return None
+        found = None
+        for end, when in reversed(self._arrivals):  # newest first: a frame asks about recent samples
+            if end < position:
+                break
+            found = when
+        return found
 
     # --- internals ---
 
@@ -161,7 +164,6 @@ class LiveInput:
     def _lost(self, now: float, why: str) -> None:
         self.state, self.message = "lost", why
         self._lost_at = now
-        self._drain()  # whatever arrived before the stream stopped
         self._silence_from = (now, self.position)  # the clock paused while the loss went unnoticed
         self.events.append({"t": now, "event": "lost", "device": self.device["name"] if self.device else None})
 

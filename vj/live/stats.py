@@ -38,8 +38,7 @@ class LiveStats:
         if self._last_present is not None:
             interval = presented - self._last_present
             self.frame_ms.append(1000.0 * interval)
-            if interval >= DROP_FACTOR * self.period:
-                self.dropped += round(interval / self.period) - 1
+            self.dropped += self._dropped(1000.0 * interval)
         self._last_present = presented
         self.work_ms.append(1000.0 * work_s)
         if latency_s is not None:
@@ -55,8 +54,12 @@ class LiveStats:
 
     def recent_drops(self, frames: int) -> int:
         """Dropped frames among the last ``frames`` intervals (for the HUD's warning)."""
-        recent = self.frame_ms[-frames:]
-        return sum(round(ms / (1000.0 * self.period)) - 1 for ms in recent if ms >= DROP_FACTOR * 1000.0 * self.period)
+        return sum(self._dropped(ms) for ms in self.frame_ms[-frames:])
+
+    def _dropped(self, interval_ms: float) -> int:
+        """Frames missed in one present interval: none unless it is DROP_FACTOR periods or longer."""
+        periods = interval_ms / (1000.0 * self.period)
+        return round(periods) - 1 if periods >= DROP_FACTOR else 0
 
     def fps(self, frames: int = 60) -> float:
         recent = self.frame_ms[-frames:]
