@@ -38,6 +38,7 @@ def test_live_reacts_to_clicks_played_through_jack(live_env, jack, tmp_path):
     vj = start_vj(live_env, "live", "--input", "system", "--duration", "14", "--stats", stats_path,
                   "--trace", trace_path)
     jack.wait_for_port("vj:in_0")
+    time.sleep(2.5)  # frames without audio first: the quiet baseline below (the input opens before warm-up)
     player = start_player(live_env, audio, log_path)
     jack.wait_for_port("vjplayer:out_0")
     for port in ("vj:in_0", "vj:in_1"):
