@@ -103,7 +103,30 @@ def _build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--device", default="auto", help="auto, cuda or cpu")
     bench.add_argument("--frames", type=int, default=5, help="timed frames per path (default 5; the median counts)")
     bench.add_argument("--json", action="store_true", help="one JSON object per line")
+    bench.add_argument("--analyzer", action="store_true", help="time the audio analyzer instead: its cost per "
+                       "second of audio, as a share of one CPU core")
     bench.set_defaults(run=_bench)
+
+    eval_beats = commands.add_parser(
+        "eval-beats", help="score the beat tracker on a folder of audio files with known beats",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Run each audio file in DIR through the causal beat tracker and compare it with the "
+        "NAME.beats file beside it\n(one beat time in seconds per line). Prints per file and per condition:\n"
+        "  F       beat F-measure (mir_eval: 70 ms window, first 5 s skipped)\n"
+        "  lock    seconds from the first beat to the first four hits in a row\n"
+        "  follow  beats after an abrupt tempo change until four hits in a row again\n"
+        "  tempo%%  median tempo error once locked; octave: the tempo sits at half, double or a third\n"
+        "  lead    how far ahead of each beat it was committed; late: beats committed after their time\n"
+        "Files named SONG.CONDITION.flac (as --make-set writes them) are averaged per condition.",
+    )
+    eval_beats.add_argument("dir", type=Path, metavar="DIR", help="folder of audio files with .beats files")
+    eval_beats.add_argument("--make-set", action="store_true", help="first write vj's own synthesized "
+                            "evaluation set into DIR (songs in many styles, clean and degraded)")
+    eval_beats.add_argument("--tracker", choices=("vj", "aubio"), default="vj",
+                            help="vj's tracker (default) or aubio's tempo tracker for comparison")
+    eval_beats.add_argument("--json", type=Path, metavar="OUT.json", help="also write every figure as JSON")
+    eval_beats.add_argument("--quiet", action="store_true", help="only the summary, no per-file rows")
+    eval_beats.set_defaults(run=_eval_beats)
     return parser
 
 
@@ -152,8 +175,42 @@ def _bench(args: argparse.Namespace) -> int:
 
     if args.frames < 1:
         raise VJError("--frames must be at least 1")
+    if args.analyzer:
+        from vj.audio.cost import format_cost, measure_cost
+
+        print(format_cost(measure_cost(), args.json))
+        return 0
     width, height = parse_resolution(args.res)
     print(format_rows(run_bench(parse_net(args.net), width, height, args.device, args.frames), args.json))
+    return 0
+
+
+def _eval_beats(args: argparse.Namespace) -> int:
+    from vj.audio import beateval
+
+    if args.make_set:
+        from tqdm import tqdm
+
+        from vj.audio.beatset import write_set
+
+        with tqdm(desc="write set", unit="file", file=sys.stderr, disable=args.quiet, leave=False) as bar:
+            def advance(done: int, total: int) -> None:
+                bar.total, bar.n = total, done
+                bar.refresh()
+
+            write_set(args.dir, progress=advance)
+    pairs = beateval.find_files(args.dir)
+    if not args.quiet:
+        print(f"{args.tracker} tracker on {len(pairs)} files in {args.dir}")
+        print(beateval.HEADER)
+        print(beateval.UNITS)
+    scores = beateval.evaluate(pairs, args.tracker, progress=None if args.quiet else
+                               lambda s: print(beateval.format_row(s), flush=True))
+    print()
+    print(beateval.format_summary(beateval.summary(scores)))
+    if args.json:
+        beateval.write_json(args.json, args.tracker, scores)
+        print(f"wrote {args.json}")
     return 0
 
 

@@ -9,6 +9,7 @@ from vj.audio.analyzer import Analyzer, analyze_blocks
 from vj.audio.decode import to_mono
 from vj.audio.features import FEATURE_NAMES, FeatureTable
 from vj.audio.synth import click_times, click_track
+from vj.live.tap import TapTempo
 from vj.timebase import ANALYSIS_RATE, Timebase
 
 TB30 = Timebase(Fraction(30))
@@ -114,3 +115,28 @@ def test_broken_input_gives_finite_features_and_dc_offset_changes_nothing(music)
     for name in ("bass", "mid", "treble", "rms", "onset", "centroid"):
         np.testing.assert_allclose(offset_only.columns[name][30:], reference.columns[name][30:], atol=0.02,
                                    err_msg=name)  # after the first second: the offset starts as a step
+
+
+def test_an_external_clock_overrides_the_beat_and_clearing_it_returns_to_the_tracker():
+    """A tap tempo (or MIDI clock) stands in for the tracker; the tracker keeps listening underneath."""
+    samples = click_track(24.0, 128.0, offset_s=0.1)
+    analyzer = Analyzer(TB30)
+    frames = analyzer.process(samples[: 8 * ANALYSIS_RATE])
+    assert frames[-1].tempo_bpm == pytest.approx(128.0, rel=0.01)
+    tap = TapTempo()
+    analyzer.clock = tap
+    for t in (8.0, 8.6, 9.2):  # 100 BPM, tapped at the audio's time
+        frames += analyzer.process(samples[len(frames) * 1600 : round(t * 30) * 1600])
+        tap.tap(t)
+    frames += analyzer.process(samples[len(frames) * 1600 : 16 * ANALYSIS_RATE])
+    tapped = [f for f in frames if 10.0 <= f.time < 16.0]
+    assert all(f.tempo_bpm == pytest.approx(100.0) for f in tapped)
+    peaks = [f.time for f in tapped if f.beat > 0.9]
+    assert peaks and all(abs((t - 9.2 + 0.05) % 0.6 - 0.05) < 1 / 30 for t in peaks), "flashes on the tapped grid"
+    tap.clear()
+    frames += analyzer.process(samples[16 * ANALYSIS_RATE :])
+    after = [f for f in frames if f.time >= 16.0]
+    assert after[0].tempo_bpm == pytest.approx(128.0, rel=0.01), "back to the audio's tempo at once"
+    truth = click_times(24.0, 128.0, 0.1)
+    beats = [b.t for b in analyzer.beats if 16.0 < b.t < truth[-1] + 0.1]
+    assert beats and all(np.min(np.abs(truth - t)) < 0.035 for t in beats), "the tracker never stopped"

@@ -14,12 +14,14 @@ The analyzer is pure numpy: it knows nothing of torch, GL or windows.
 from __future__ import annotations
 
 import math
+from typing import Protocol
 
 import numpy as np
 
 from vj.audio.beat import BeatTracker
 from vj.audio.features import Beat, FrameFeatures
 from vj.audio.gain import AdaptiveGain, Follower
+from vj.audio.onsets import OnsetFunction
 from vj.timebase import Timebase
 
 WINDOW = 2048
@@ -32,6 +34,17 @@ LOG_FREQ_RANGE_HZ = (100.0, 12000.0)
 ROLLOFF_FRACTION = 0.85
 ONSET_LAG = WINDOW // 2
 """An onset peaks in the onset function when it crosses the window's centre: half a window late."""
+
+
+class BeatClock(Protocol):
+    """An external beat source (tap tempo, MIDI clock) that can stand in for the tracker's beat."""
+
+    @property
+    def bpm(self) -> float:
+        """The tempo, or 0 while it has none (then the tracker's beat shows)."""
+
+    def beat_at(self, t: float) -> tuple[float, float]:
+        """(pulse, phase) at ``t`` seconds of audio time, like `Analyzer.beat_at`."""
 
 
 class Analyzer:
@@ -48,7 +61,9 @@ class Analyzer:
         self._window_scale = 2.0 / self._window.sum()  # a full-scale sine reads 1.0
         freqs = np.fft.rfftfreq(WINDOW, 1.0 / rate)
         self._freqs = freqs
-        self._bands = {name: (freqs >= lo) & (freqs < hi) for name, (lo, hi) in BANDS_HZ.items()}
+        self._band_masks = {name: ((freqs >= lo) & (freqs < hi)).astype(np.float32)
+                            for name, (lo, hi) in BANDS_HZ.items()}
+        self._onset_function = OnsetFunction(freqs, HOP / rate)
         self._audible = freqs >= 20.0
         self._tracker = BeatTracker(hop_rate=rate / HOP, lead_hops=math.ceil(ONSET_LAG / HOP) + 1)
         self.reset()
@@ -59,16 +74,17 @@ class Analyzer:
         self._position = 0  # samples consumed so far
         self._next_hop = HOP
         self._frame = 0
-        self._previous_log = np.zeros(len(self._freqs))
-        self._previous_mag = np.zeros(len(self._freqs))
+        self._onset_function.reset()
         self._hop_onsets: list[float] = []
         self._hop_fluxes: list[float] = []
         self._last_onset = self._last_flux = 0.0
         self._gains = {name: AdaptiveGain() for name in ("bass", "mid", "treble", "flux", "rms", "onset")}
         self._smooth = {name: Follower() for name in ("bass", "mid", "treble", "flux", "rms", "onset")}
         self._smooth.update(centroid=Follower(0.05, 0.15), rolloff=Follower(0.05, 0.15))  # jitter, not hits
-        self._onset_level = AdaptiveGain(release_s=8.0, floor=1e-5)
         self._tracker.reset()
+        self.clock: BeatClock | None = None
+        """While set and running, the frames' beat, phase and tempo come from it; the tracker keeps
+        listening underneath, so clearing it returns to the audio's beat at once."""
         self.beats: list[Beat] = []
         self._beat_times: list[float] = []  # committed beats in seconds, oldest first
 
@@ -76,91 +92,112 @@ class Analyzer:
         """Consume mono samples; return the frames whose intervals ended inside this block (maybe none).
 
         NaN and infinities (a broken driver) read as silence and full scale, and samples are clipped to
-        full scale, so no input can push a non-finite number into the features.
+        full scale, so no input can push a non-finite number into the features. The spectra of all the
+        hops and frames that fall in the block are taken in one batch; their events are then replayed in
+        sample order, so the result does not depend on the block size.
         """
         block = np.nan_to_num(np.asarray(block, dtype=np.float32).reshape(-1), nan=0.0, posinf=1.0, neginf=-1.0)
         np.clip(block, -1.0, 1.0, out=block)
         stream = np.concatenate([self._history, block])  # stream[i] is sample _position - WINDOW + i
         base = self._position - WINDOW
         end = self._position + len(block)
+        hop_ends = np.arange(self._next_hop, end + 1, HOP)
+        frame_ends = []
+        while (frame_end := self.timebase.frame_end(self._frame + len(frame_ends))) <= end:
+            frame_ends.append(frame_end)
+        ends = np.concatenate([hop_ends, np.array(frame_ends, dtype=int)]) - base
+        magnitudes, deviations = self._spectra(stream[ends[:, None] + np.arange(-WINDOW, 0)])
+        k = len(hop_ends)
+        if k:
+            onsets, fluxes = self._onset_function(magnitudes[:k], deviations[:k])
+        frame_levels = self._frame_levels(magnitudes[k:], deviations[k:])
         frames: list[FrameFeatures] = []
-        while True:
-            frame_end = self.timebase.frame_end(self._frame)
-            if self._next_hop <= min(end, frame_end):
-                self._hop(stream[self._next_hop - WINDOW - base : self._next_hop - base])
-                self._next_hop += HOP
-            elif frame_end <= end:
-                frames.append(self._emit(stream[frame_end - WINDOW - base : frame_end - base]))
-            else:
-                break
+        h = 0
+        for i, frame_end in enumerate(frame_ends):
+            while h < len(hop_ends) and hop_ends[h] <= frame_end:
+                self._hop(int(hop_ends[h]), float(onsets[h]), float(fluxes[h]))
+                h += 1
+            frames.append(self._emit({name: float(values[i]) for name, values in frame_levels.items()}))
+        for h in range(h, len(hop_ends)):
+            self._hop(int(hop_ends[h]), float(onsets[h]), float(fluxes[h]))
+        self._next_hop += HOP * len(hop_ends)
         self._history = stream[-WINDOW:].copy()
         self._position = end
         return frames
 
-    def _spectrum(self, samples: np.ndarray) -> np.ndarray:
-        """Magnitudes of one window, its mean removed first: a DC offset would leak into the bass band."""
-        return np.abs(np.fft.rfft((samples - samples.mean()) * self._window)) * self._window_scale
+    def _spectra(self, windows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Magnitudes and standard deviation of each (k, WINDOW) window, all in one FFT call.
 
-    def _hop(self, samples: np.ndarray) -> None:
-        """One onset-function step: log-magnitude spectral flux (for beats) and linear flux (for the look)."""
-        magnitude = self._spectrum(samples)
-        # Level-free: divide by the level so far (before this hop raises it), so a quiet mic tracks alike
-        # and the first hit after a quiet start stands out as much as any other.
-        log_mag = np.log1p(100.0 * magnitude / self._onset_level.envelope)
-        self._onset_level(float(np.std(samples)), HOP / self.timebase.sample_rate)  # DC-free, like the spectrum
-        rise = np.maximum(log_mag - self._previous_log, 0.0)
-        onset = float(rise[self._audible].mean() + rise[self._bands["bass"]].mean())  # kick weighs as all else
-        flux = float(np.sqrt(np.square(np.maximum(magnitude - self._previous_mag, 0.0)).sum()))
-        self._previous_log, self._previous_mag = log_mag, magnitude
+        The mean is removed first: a DC offset would leak into the bass band and the level.
+        """
+        centred = windows - windows.mean(axis=1, keepdims=True)
+        deviations = np.sqrt(np.einsum("ij,ij->i", centred, centred) / WINDOW)
+        return np.abs(np.fft.rfft(centred * self._window, axis=1)) * self._window_scale, deviations
+
+    def _frame_levels(self, magnitudes: np.ndarray, deviations: np.ndarray) -> dict[str, np.ndarray]:
+        """Raw band levels, rms, centroid and rolloff of each frame (before any normalisation)."""
+        power = np.square(magnitudes)
+        # einsum, not BLAS, here and below: BLAS rounding depends on how many rows come at once, and the
+        # features must not depend on the block size.
+        levels = {name: np.sqrt(np.einsum("ij,j->i", power, mask)) for name, mask in self._band_masks.items()}
+        levels["rms"] = deviations * np.sqrt(2.0)  # a full-scale sine reads 1.0; DC does not count
+        audible = power[:, self._audible]
+        total = audible.sum(axis=1)
+        safe = np.maximum(total, 1e-30)
+        freqs = self._freqs[self._audible]
+        rolloff_index = (np.cumsum(audible, axis=1) < ROLLOFF_FRACTION * total[:, None]).sum(axis=1)
+        silent = total <= 1e-12
+        levels["centroid"] = np.where(silent, 0.0, _log_position(np.einsum("ij,j->i", audible, freqs) / safe))
+        levels["rolloff"] = np.where(silent, 0.0, _log_position(freqs[np.minimum(rolloff_index, len(freqs) - 1)]))
+        return levels
+
+    def _hop(self, position: int, onset: float, flux: float) -> None:
+        """The hop ending at sample ``position``: feed the beat tracker, keep the values for the next frame."""
         self._hop_onsets.append(onset)
         self._hop_fluxes.append(flux)
         beat_hop = self._tracker.push(onset)
         if beat_hop is not None:
             rate = self.timebase.sample_rate
             t = ((beat_hop + 1) * HOP - ONSET_LAG) / rate
-            self.beats.append(Beat(t=t, known_at=self._next_hop / rate))
+            self.beats.append(Beat(t=t, known_at=position / rate))
             self._beat_times.append(t)
 
-    def _emit(self, samples: np.ndarray) -> FrameFeatures:
-        """The features of the frame that ends where ``samples`` ends."""
+    def _emit(self, raw: dict[str, float]) -> FrameFeatures:
+        """The features of the next frame from its raw levels."""
         tb = self.timebase
         dt = float(1 / tb.fps)
         now = tb.seconds(tb.frame_end(self._frame))
-        power = np.square(self._spectrum(samples))
-        levels = {name: math.sqrt(float(power[mask].sum())) for name, mask in self._bands.items()}
-        levels["rms"] = math.sqrt(float(np.var(samples)) * 2.0)  # a full-scale sine reads 1.0; DC does not count
+        levels = {name: raw[name] for name in ("bass", "mid", "treble", "rms")}
         if self._hop_onsets:  # hops since the last frame; at very high fps there may be none
             self._last_onset, self._last_flux = max(self._hop_onsets), float(np.mean(self._hop_fluxes))
             self._hop_onsets.clear()
             self._hop_fluxes.clear()
         levels["onset"], levels["flux"] = self._last_onset, self._last_flux
         norm = {name: self._smooth[name](self._gains[name](level, dt), dt) for name, level in levels.items()}
-        audible = power[self._audible]
-        total = float(audible.sum())
-        freqs = self._freqs[self._audible]
-        if total > 1e-12:
-            centroid = _log_position(float((freqs * audible).sum() / total))
-            rolloff_index = int(np.searchsorted(np.cumsum(audible), ROLLOFF_FRACTION * total))
-            rolloff = _log_position(float(freqs[min(rolloff_index, len(freqs) - 1)]))
-        else:
-            centroid = rolloff = 0.0
-        centroid, rolloff = self._smooth["centroid"](centroid, dt), self._smooth["rolloff"](rolloff, dt)
+        centroid, rolloff = self._smooth["centroid"](raw["centroid"], dt), self._smooth["rolloff"](raw["rolloff"], dt)
         beat, phase = self.beat_at(now)
         features = FrameFeatures(
             index=self._frame, bass=norm["bass"], mid=norm["mid"], treble=norm["treble"],
             centroid=centroid, rolloff=rolloff, flux=norm["flux"], time=tb.frame_time(self._frame),
-            beat=beat, rms=norm["rms"], tempo_bpm=self._tracker.tempo_bpm, beat_phase=phase,
+            beat=beat, rms=norm["rms"], tempo_bpm=self.tempo_bpm, beat_phase=phase,
             onset=norm["onset"],
         )
         self._frame += 1
         return features
 
+    @property
+    def tempo_bpm(self) -> float:
+        """The external clock's tempo while it runs, else the tracker's (0 until it locks)."""
+        return self.clock.bpm if self.clock is not None and self.clock.bpm else self._tracker.tempo_bpm
+
     def beat_at(self, t: float) -> tuple[float, float]:
         """Beat pulse (1 on a beat, decaying) and phase (0..1) at ``t`` seconds.
 
-        From the committed beats, which run ahead of the audio, and past the newest one on the tempo's
+        From the external clock while it runs; else from the committed beats, which run ahead of the audio, and past the newest one on the tempo's
         grid for up to two beats: so live can ask about the moment a frame will be *seen*, not heard.
         """
+        if self.clock is not None and self.clock.bpm:
+            return self.clock.beat_at(t)
         period = 60.0 / self._tracker.tempo_bpm if self._tracker.tempo_bpm else 0.0
         passed = [b for b in self._beat_times[-3:] if b <= t]
         if not period or not passed:
@@ -176,9 +213,9 @@ def beat_pulse(since_s: float, period_s: float) -> float:
     return math.exp(-since_s / min(0.15, period_s / 4))
 
 
-def _log_position(freq_hz: float) -> float:
+def _log_position(freq_hz: np.ndarray) -> np.ndarray:
     lo, hi = LOG_FREQ_RANGE_HZ
-    return float(np.clip(math.log(max(freq_hz, lo) / lo) / math.log(hi / lo), 0.0, 1.0))
+    return np.clip(np.log(np.maximum(freq_hz, lo) / lo) / math.log(hi / lo), 0.0, 1.0)
 
 
 def analyze_blocks(blocks, timebase: Timebase) -> tuple[list[FrameFeatures], list[Beat], int]:

@@ -127,6 +127,7 @@ class LiveSession:
         self.resolution = ResolutionController(period, window.size, start_height)
         self.pacer = FramePacer(settings.target_fps)
         self.tap = TapTempo()
+        self.analyzer.clock = self.tap  # while tapped, the tap's beat stands in for the tracker's
         self.timing = _Timing(render_to_present=period)
         self.history: deque[FrameFeatures] = deque(maxlen=int(HISTORY_S * settings.target_fps) + 1)
         self.hud = Hud(ctx, scale=max(1.0, window.size[1] / 1080))
@@ -210,7 +211,7 @@ class LiveSession:
         since_arrival = now - arrived if arrived is not None else 0.0
         picture_time = self.timebase.seconds(self.timebase.frame_end(current.index)) + since_arrival
         seen_at = picture_time + self.timing.render_to_present + self.timing.input_device
-        pulse, phase = self._beat_at(seen_at + self.params.av_offset_ms / 1000.0)
+        pulse, phase = self.analyzer.beat_at(seen_at + self.params.av_offset_ms / 1000.0)
         features = replace(current, beat=pulse, beat_phase=phase)
         self.current = features
         internal = self.resolution.internal
@@ -226,11 +227,6 @@ class LiveSession:
         history = self.history
         lag = max(0, round(-self.params.av_offset_ms / 1000.0 * float(self.timebase.fps)))
         return history[max(0, len(history) - 1 - lag)]
-
-    def _beat_at(self, t: float) -> tuple[float, float]:
-        if self.tap.period:
-            return self.tap.beat_at(t)
-        return self.analyzer.beat_at(t)
 
     def _walk(self, picture_time: float) -> float:
         """The evolution walk, continuous when the rate changes: rate x time since the last change."""
@@ -276,7 +272,7 @@ class LiveSession:
         state.frame_ms = stats.work_ms[-1] if stats.work_ms else 0.0
         state.budget_ms = 1000.0 * self.pacer.period
         state.internal, state.window = self.resolution.internal, self.resolution.window
-        state.bpm = self.tap.bpm or (self.current.tempo_bpm if self.current else 0.0)
+        state.bpm = self.analyzer.tempo_bpm
         state.beat_source = "tap" if self.tap.period else "audio"
         state.level = self.level
         state.beat = self.current.beat if self.current else 0.0
