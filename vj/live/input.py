@@ -53,7 +53,7 @@ class LiveInput:
         self.blocks = self.overflows = self.overrun_samples = 0
         self._process = None
         self._conn = None
-        self._spawned_at = self._lost_at = 0.0
+        self._spawned_at = self._lost_at = self._attached_at = 0.0
         self._ring_position = 0
         self._blocks_seen = 0
         self._overflows_base = 0
@@ -135,6 +135,7 @@ class LiveInput:
         self._resamplers = [] if rate == ANALYSIS_RATE else [
             av.AudioResampler("flt", "mono", ANALYSIS_RATE) for _ in range(self.channels)]
         self._silence_from = None
+        self._attached_at = now
         self.events.append({"t": now, "event": "attached" if first else "reattached", "device": device["name"]})
         if first:  # from now on find it by its full name: indices move when devices come and go
             self.request = CaptureRequest(device["name"], self.request.channels, self.ring.name,
@@ -152,7 +153,9 @@ class LiveInput:
                 self.message = detail
         alive = self._process is not None and self._process.is_alive()
         if self.state == "streaming":
-            stalled = self.ring.heartbeat_age(now) > STALL_S
+            # The new child says "streaming" before its first callback beats: until it has had the time
+            # to, the heartbeat in the ring is the old child's, and must not read as a stall.
+            stalled = min(self.ring.heartbeat_age(now), now - self._attached_at) > STALL_S
             if stalled or not alive:
                 self._lost(now, "input lost: the device stopped delivering audio")
         elif alive and self.state == "lost" and now - self._lost_at > HUNG_CHILD_S:
