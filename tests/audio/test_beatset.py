@@ -12,6 +12,7 @@ import pytest
 
 from vj.audio import beatset
 from vj.audio.decode import read_audio
+from vj.audio.degrade import CONDITIONS, degrade
 from vj.audio.synth import PEAK, click_track
 
 SR = 48_000
@@ -134,20 +135,20 @@ def test_truth_sits_on_the_drum_hits(pop: tuple[np.ndarray, np.ndarray]) -> None
     assert strength(on_beat) > 3 * strength((3 * beats[drums] + beats[drums + 1]) / 4)  # the 16th after
 
 
-@pytest.mark.parametrize("condition", beatset.CONDITIONS)
+@pytest.mark.parametrize("condition", CONDITIONS)
 def test_every_condition_keeps_shape_and_range(pop: tuple[np.ndarray, np.ndarray], condition: str) -> None:
     samples, _ = pop
-    out = beatset.degrade(samples, condition, seed=3)
+    out = degrade(samples, condition, seed=3)
     assert out.shape == samples.shape and out.dtype == np.float32
     assert np.all(np.isfinite(out)) and np.abs(out).max() <= 1.0
-    np.testing.assert_array_equal(out, beatset.degrade(samples, condition, seed=3))
-    mono = beatset.degrade(samples[: 5 * SR, 0], condition, seed=3)
+    np.testing.assert_array_equal(out, degrade(samples, condition, seed=3))
+    mono = degrade(samples[: 5 * SR, 0], condition, seed=3)
     assert mono.shape == (5 * SR,) and mono.dtype == np.float32 and np.abs(mono).max() <= 1.0
 
 
 def test_unknown_condition_is_refused() -> None:
     with pytest.raises(ValueError, match="clean, room"):
-        beatset.degrade(np.zeros((10, 2)), "underwater")
+        degrade(np.zeros((10, 2)), "underwater")
 
 
 def test_room_adds_a_reverberant_tail() -> None:
@@ -157,10 +158,10 @@ def test_room_adds_a_reverberant_tail() -> None:
         return float(np.mean([_db(x[i + SR // 10: i + 2 * SR // 5]) - _db(x[i: i + SR // 100]) for i in clicks]))
 
     clicks = click_track(4.0, 60.0, noise_db=-90.0, offset_s=0.5)
-    assert tail_db(clicks) < -50 and tail_db(beatset.degrade(clicks, "room", seed=1)) > -30
+    assert tail_db(clicks) < -50 and tail_db(degrade(clicks, "room", seed=1)) > -30
     impulse = np.zeros(3 * SR)
     impulse[SR // 10] = 0.5
-    tail = beatset.degrade(impulse, "room", seed=2)[SR // 10:].astype(np.float64)
+    tail = degrade(impulse, "room", seed=2)[SR // 10:].astype(np.float64)
     decay = 10 * np.log10(np.cumsum(tail[::-1] ** 2)[::-1] / np.sum(tail**2))  # Schroeder integration
     rt60 = 3 * (np.argmax(decay < -25) - np.argmax(decay < -5)) / SR
     assert 0.55 < rt60 < 0.95
@@ -168,21 +169,21 @@ def test_room_adds_a_reverberant_tail() -> None:
 
 def test_phone_keeps_only_the_telephone_band(pop: tuple[np.ndarray, np.ndarray]) -> None:
     clean = pop[0].mean(axis=1)
-    phone = beatset.degrade(pop[0], "phone", seed=1)[:, 0]
+    phone = degrade(pop[0], "phone", seed=1)[:, 0]
     assert _share_db(clean, 0, 200) > -10 and _share_db(clean, 5000, SR / 2) > -30
     assert _share_db(phone, 0, 200) < -30 and _share_db(phone, 5000, SR / 2) < -40
     assert _share_db(phone, 300, 3400) > -1
 
 
 def test_quiet_is_30_db_down_over_a_noise_floor(pop: tuple[np.ndarray, np.ndarray]) -> None:
-    quiet = beatset.degrade(pop[0], "quiet", seed=1)
+    quiet = degrade(pop[0], "quiet", seed=1)
     assert _db(pop[0]) - _db(quiet) == pytest.approx(30, abs=0.5)
     assert _db(quiet[: int(0.2 * SR)]) == pytest.approx(-80, abs=1)  # before the first downbeat: the floor alone
 
 
 def test_noisy_is_10_db_snr(pop: tuple[np.ndarray, np.ndarray]) -> None:
     clean = pop[0].astype(np.float64)
-    noisy = beatset.degrade(pop[0], "noisy", seed=1).astype(np.float64)
+    noisy = degrade(pop[0], "noisy", seed=1).astype(np.float64)
     gain = np.sum(noisy * clean) / np.sum(clean**2)  # the noise is independent of the music: project it out
     assert _db(gain * clean) - _db(noisy - gain * clean) == pytest.approx(10, abs=0.5)
 
@@ -192,10 +193,10 @@ def test_write_set_writes_decodable_pairs(tmp_path: Path) -> None:
     samples, beats = beatset.render_song(song)
     calls: list[tuple[int, int]] = []
     paths = beatset.write_set(tmp_path, [song], progress=lambda done, total: calls.append((done, total)))
-    assert [p.name for p in paths] == [f"tiny.{c}.flac" for c in beatset.CONDITIONS]
+    assert [p.name for p in paths] == [f"tiny.{c}.flac" for c in CONDITIONS]
     assert calls == [(i, 5) for i in range(1, 6)]
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
-        f"tiny.{c}.{ext}" for c in beatset.CONDITIONS for ext in ("flac", "beats"))
+        f"tiny.{c}.{ext}" for c in CONDITIONS for ext in ("flac", "beats"))
     for path in paths:
         audio = read_audio(path)
         assert audio.shape == samples.shape

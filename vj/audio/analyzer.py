@@ -193,8 +193,9 @@ class Analyzer:
     def beat_at(self, t: float) -> tuple[float, float]:
         """Beat pulse (1 on a beat, decaying) and phase (0..1) at ``t`` seconds.
 
-        From the external clock while it runs; else from the committed beats, which run ahead of the audio, and past the newest one on the tempo's
-        grid for up to two beats: so live can ask about the moment a frame will be *seen*, not heard.
+        From the external clock while it runs; else from the committed beats, which run ahead of the
+        audio, and past the newest one on the tempo's grid for up to two beats: so live can ask about the
+        moment a frame will be *seen*, not heard.
         """
         if self.clock is not None and self.clock.bpm:
             return self.clock.beat_at(t)

@@ -26,8 +26,8 @@ from typing import Callable
 
 import numpy as np
 
-from vj.audio.analyzer import Analyzer
-from vj.audio.decode import open_audio, to_mono
+from vj.audio.analyzer import analyze_blocks
+from vj.audio.decode import read_audio, to_mono
 from vj.errors import VJError
 from vj.timebase import ANALYSIS_RATE, Timebase
 
@@ -72,12 +72,8 @@ class BeatScore:
 
 def track_vj(mono: np.ndarray) -> Tracked:
     """vj's streaming analyzer over the file in 4096-sample blocks, exactly as live feeds it."""
-    analyzer = Analyzer(Timebase(Fraction(TEMPO_READINGS_FPS)))
-    frames = []
-    for start in range(0, len(mono), 4096):
-        frames.extend(analyzer.process(mono[start:start + 4096]))
-    end = len(mono) / ANALYSIS_RATE
-    beats = [b for b in analyzer.beats if b.t < end]
+    blocks = (mono[start:start + 4096] for start in range(0, len(mono), 4096))
+    frames, beats, _ = analyze_blocks(blocks, Timebase(Fraction(TEMPO_READINGS_FPS)))
     return Tracked(
         beats=np.array([b.t for b in beats]), known_at=np.array([b.known_at for b in beats]),
         tempo_t=np.array([f.time for f in frames]), tempo_bpm=np.array([f.tempo_bpm for f in frames]),
@@ -123,9 +119,7 @@ def _hits(truth: np.ndarray, beats: np.ndarray) -> np.ndarray:
     """For each true beat, whether some estimated beat lies within the window (a boolean per true beat)."""
     if len(beats) == 0:
         return np.zeros(len(truth), dtype=bool)
-    i = np.clip(np.searchsorted(beats, truth), 1, len(beats) - 1) if len(beats) > 1 else np.zeros(len(truth), int)
-    nearest = np.minimum(np.abs(beats[i] - truth), np.abs(beats[np.maximum(i - 1, 0)] - truth))
-    return nearest <= WINDOW_S
+    return np.abs(truth[:, None] - beats[None, :]).min(axis=1) <= WINDOW_S
 
 
 def _first_run(hits: np.ndarray, start: int = 0) -> int | None:
@@ -198,7 +192,7 @@ def evaluate(pairs: list[tuple[Path, Path]], tracker: str = "vj", progress=None)
     scores = []
     for audio, beats in pairs:
         truth = read_beats(beats)
-        mono = to_mono(np.concatenate(list(open_audio(audio).blocks())))
+        mono = to_mono(read_audio(audio))
         song, _, condition = audio.stem.partition(".")
         scores.append(score(song, truth, track(mono), condition))
         if progress:
@@ -213,14 +207,14 @@ def summary(scores: list[BeatScore]) -> dict[str, dict[str, float]]:
         groups["all"] = scores
     table = {}
     for condition, group in groups.items():
-        locks = [s.lock_s for s in group]
+        locks = [s.lock_s for s in group if not math.isnan(s.lock_s)]
         follows = [s.follow_beats for s in group if not math.isnan(s.follow_beats)]
         table[condition or "all"] = {
             "files": len(group),
             "f_measure": float(np.mean([s.f_measure for s in group])),
-            "locked": sum(not math.isnan(x) for x in locks),
-            "lock_s": float(np.nanmedian(locks)) if any(not math.isnan(x) for x in locks) else math.nan,
-            "lock_s_max": float(np.nanmax(locks)) if any(not math.isnan(x) for x in locks) else math.nan,
+            "locked": len(locks),
+            "lock_s": float(np.median(locks)) if locks else math.nan,
+            "lock_s_max": float(max(locks)) if locks else math.nan,
             "follow_beats_max": float(max(follows)) if follows else math.nan,
             "tempo_error_pct": float(np.nanmedian([s.tempo_error_pct for s in group])),
             "octave_errors": sum(s.octave_error for s in group),
