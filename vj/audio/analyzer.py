@@ -18,6 +18,7 @@ from typing import Protocol
 
 import numpy as np
 
+from vj.audio.activation import BeatActivation
 from vj.audio.beat import BeatTracker
 from vj.audio.features import Beat, FrameFeatures
 from vj.audio.gain import AdaptiveGain, Follower
@@ -65,7 +66,9 @@ class Analyzer:
                             for name, (lo, hi) in BANDS_HZ.items()}
         self._onset_function = OnsetFunction(freqs, HOP / rate)
         self._audible = freqs >= 20.0
-        self._tracker = BeatTracker(hop_rate=rate / HOP, lead_hops=math.ceil(ONSET_LAG / HOP) + 1)
+        self._activation = BeatActivation(self._onset_function.bands)
+        self._tracker = BeatTracker(hop_rate=rate / HOP, lead_hops=math.ceil(ONSET_LAG / HOP) + 1,
+                                    delay_hops=self._activation.delay)
         self.reset()
 
     def reset(self) -> None:
@@ -75,6 +78,7 @@ class Analyzer:
         self._next_hop = HOP
         self._frame = 0
         self._onset_function.reset()
+        self._activation.reset()
         self._hop_onsets: list[float] = []
         self._hop_fluxes: list[float] = []
         self._last_onset = self._last_flux = 0.0
@@ -109,17 +113,18 @@ class Analyzer:
         magnitudes, deviations = self._spectra(stream[ends[:, None] + np.arange(-WINDOW, 0)])
         k = len(hop_ends)
         if k:
-            onsets, fluxes = self._onset_function(magnitudes[:k], deviations[:k])
+            rises, onsets, fluxes = self._onset_function(magnitudes[:k], deviations[:k])
+            activations = self._activation(rises)
         frame_levels = self._frame_levels(magnitudes[k:], deviations[k:])
         frames: list[FrameFeatures] = []
         h = 0
         for i, frame_end in enumerate(frame_ends):
             while h < len(hop_ends) and hop_ends[h] <= frame_end:
-                self._hop(int(hop_ends[h]), float(onsets[h]), float(fluxes[h]))
+                self._hop(int(hop_ends[h]), float(onsets[h]), float(fluxes[h]), float(activations[h]))
                 h += 1
             frames.append(self._emit({name: float(values[i]) for name, values in frame_levels.items()}))
         for h in range(h, len(hop_ends)):
-            self._hop(int(hop_ends[h]), float(onsets[h]), float(fluxes[h]))
+            self._hop(int(hop_ends[h]), float(onsets[h]), float(fluxes[h]), float(activations[h]))
         self._next_hop += HOP * len(hop_ends)
         self._history = stream[-WINDOW:].copy()
         self._position = end
@@ -151,11 +156,11 @@ class Analyzer:
         levels["rolloff"] = np.where(silent, 0.0, _log_position(freqs[np.minimum(rolloff_index, len(freqs) - 1)]))
         return levels
 
-    def _hop(self, position: int, onset: float, flux: float) -> None:
+    def _hop(self, position: int, onset: float, flux: float, activation: float) -> None:
         """The hop ending at sample ``position``: feed the beat tracker, keep the values for the next frame."""
         self._hop_onsets.append(onset)
         self._hop_fluxes.append(flux)
-        beat_hop = self._tracker.push(onset)
+        beat_hop = self._tracker.push(activation, audible=onset >= 1e-3)
         if beat_hop is not None:
             rate = self.timebase.sample_rate
             t = ((beat_hop + 1) * HOP - ONSET_LAG) / rate

@@ -1,15 +1,19 @@
-"""A first causal beat tracker: tempo from the onset function's autocorrelation, beats predicted ahead.
+"""Causal beat tracking: a forward-filtered hidden Markov model over tempo and beat phase.
 
-Tempo: a comb over the autocorrelation of the last seconds of onset strength (multiples of a lag vote
-for it), weighted by a log-normal prior around 120 BPM, refined to a fraction of a hop and adopted with
-hysteresis. Phase: half a period before each beat, a comb of pulses one period apart is slid over the
-recent onsets (newest weigh most) and the best-scoring position predicts the next beat; a change of phase
-(say from off-beat hats to the kick when the drop comes in) is taken once it wins twice in a row.
-Committing beats ahead is what lets the picture fire *on* the beat: every beat's ``known_at`` is at or
-before its time.
+State: (interval, position): the beat interval in hops and the hops since the last beat. Each hop the
+position advances by one; at the end of an interval a beat happens and the next interval may differ a
+little (a tempo change costs exp(-TRANSITION_LAMBDA * relative change), so the tempo holds through a
+break and still follows a change within a few beats). The beat activation is the observation: on the
+first positions of an interval its log-odds raise a state, elsewhere they do nothing. This is the bar-
+pointer model of Whiteley, Cemgil and Godsill as madmom's DBN beat tracker states it, run as a *filter*
+(forward pass only), so it is causal and costs one sparse step per hop.
 
-It consumes one onset-detection value per hop and knows nothing of frames, features or torch. A later
-tracker can replace it behind the same `push` interface.
+Tempo and phase are estimated jointly, so a tempo hypothesis lives only as long as its beats keep landing
+on beat-like onsets: half tempo loses every other beat's evidence, double tempo puts half its beats on
+weak ones. Beats are committed ``lead_hops`` before the filter expects them, so the picture can fire *on*
+the beat, and the tempo is read from the committed beats (finer than the hop-sized intervals).
+
+It consumes one activation per hop and knows nothing of frames, features or torch.
 """
 
 from __future__ import annotations
@@ -18,133 +22,127 @@ import math
 
 import numpy as np
 
-MIN_BPM, MAX_BPM, PRIOR_BPM = 60.0, 200.0, 120.0
+MIN_BPM, MAX_BPM = 60.0, 200.0
+TRANSITION_LAMBDA = 100.0
+"""How strongly the tempo sticks from one beat to the next (madmom's default)."""
+BEAT_FRACTION = 1 / 16
+"""The first part of each interval that counts as "on the beat" for the observation."""
+OBSERVATION_WEIGHT = 0.5
+"""The activation's log-odds are scaled by this (it is overconfident: neighbouring hops are not independent)."""
+MAX_LOG_ODDS = 6.0
+PRIOR_BPM, PRIOR_OCTAVES = 120.0, 1.0
+"""A broad log-normal prior on the tempo: where the evidence is equal (half or double), nearer 120 wins."""
+TEMPO_BEATS = 8
+"""The tempo is the mean interval of up to this many recent committed beats at one tempo."""
+SILENCE_S = 4.0
+"""After this long without an onset the beat is forgotten ..."""
+QUIET_S = 0.5
+"""... and after this long no more beats are committed into the quiet."""
+CONFIDENCE = 0.3
+"""A beat is committed only when this much of the belief agrees with the most likely state on when it is due
+(within ``AGREE_HOPS``) and on the tempo (within ``AGREE_TEMPO``): no beats are guessed into silence or noise."""
+AGREE_HOPS, AGREE_TEMPO = 3, 0.1
 
 
 class BeatTracker:
-    """Streams onset values at ``hop_rate`` Hz; returns the beats it commits, as fractional hop indices.
+    """Streams beat activations at ``hop_rate`` Hz; returns the beats it commits, as hop indices.
 
     Args:
-        hop_rate: onset values per second.
-        history_s: how much onset history the tempo estimate looks at.
-        lead_hops: a beat is never committed less than this many hops ahead of the current position
-            (the caller's onset function lags the sound by about this much).
+        hop_rate: activations per second.
+        lead_hops: a beat is committed this many hops before it is due (the caller's onset function lags
+            the sound by about this much).
+        delay_hops: the activation at hop ``h`` speaks of a beat at ``h - delay_hops``.
     """
 
-    def __init__(self, hop_rate: float, history_s: float = 6.0, lead_hops: int = 3):
+    def __init__(self, hop_rate: float, lead_hops: int = 3, delay_hops: int = 0):
         self.hop_rate = hop_rate
-        self.size = int(history_s * hop_rate)
         self.lead_hops = lead_hops
-        self.min_lag = int(60.0 * hop_rate / MAX_BPM)
-        self.max_lag = int(math.ceil(60.0 * hop_rate / MIN_BPM))
+        self.delay_hops = delay_hops
+        self.intervals = np.arange(int(60.0 * hop_rate / MAX_BPM), int(math.ceil(60.0 * hop_rate / MIN_BPM)) + 1)
+        self._first = np.concatenate([[0], np.cumsum(self.intervals)[:-1]])
+        self._last = self._first + self.intervals - 1
+        self._interval_of = np.repeat(np.arange(len(self.intervals)), self.intervals)
+        self._position_of = np.arange(int(self.intervals.sum())) - self._first[self._interval_of]
+        self._state_interval = self.intervals[self._interval_of]
+        self._remaining = self._state_interval - self._position_of  # hops until each state's next beat
+        beat_positions = np.maximum(1, np.round(self.intervals * BEAT_FRACTION))
+        self._on_beat = np.flatnonzero(self._position_of < beat_positions[self._interval_of])
+        self._prior = np.exp(-0.5 * (np.log2(self.intervals * PRIOR_BPM / (60.0 * hop_rate)) / PRIOR_OCTAVES) ** 2)
+        ratio = self.intervals[None, :] / self.intervals[:, None]
+        transition = np.exp(-TRANSITION_LAMBDA * np.abs(ratio - 1.0)) * self._prior[None, :]
+        self._transition = transition / transition.sum(axis=1, keepdims=True)  # row: from, column: to
         self.reset()
 
     def reset(self) -> None:
         self.hop = -1
-        self.onsets = np.zeros(self.size)
-        self.period: float | None = None  # hops per beat once locked
-        self.last_beat: float | None = None  # hop index of the last committed beat (may lie ahead)
-        self._candidate: float | None = None
-        self._agree = 0
-        self._phase_votes = 0
+        self._start()
+        self._quiet_hops = 0
+        self.beats: list[float] = []
+        """Committed beats (hop indices), the newest last; cleared by a silence."""
+
+    def _start(self) -> None:
+        """Every tempo (weighted by the prior) and every phase equally likely."""
+        alpha = (self._prior / self.intervals)[self._interval_of]
+        self._alpha = alpha / alpha.sum()
 
     @property
     def tempo_bpm(self) -> float:
-        return 60.0 * self.hop_rate / self.period if self.period else 0.0
+        """The tempo of the recent committed beats (the filter's own before the second; 0 before the first)."""
+        if not self.beats:
+            return 0.0
+        current = self.intervals[self._interval_of[int(np.argmax(self._alpha))]]
+        if len(self.beats) < 2:
+            return 60.0 * self.hop_rate / float(current)
+        recent = np.diff(self.beats[-TEMPO_BEATS - 1:])
+        steady = 1
+        while steady < len(recent) and abs(recent[-steady - 1] / current - 1.0) < 0.15:
+            steady += 1
+        return 60.0 * self.hop_rate / float(recent[-steady:].mean())
 
-    def push(self, onset: float) -> float | None:
-        """Advance one hop with its onset value; returns the hop index of a newly committed beat, if any."""
+    def push(self, log_odds: float, audible: bool = True) -> float | None:
+        """Advance one hop; returns the hop index of a newly committed beat, if any.
+
+        Args:
+            log_odds: the beat activation of this hop.
+            audible: False for a silent hop; after ``SILENCE_S`` of them the beat is forgotten.
+        """
         self.hop += 1
-        self.onsets = np.roll(self.onsets, -1)
-        self.onsets[-1] = onset
-        if self.hop >= 2 * self.hop_rate and self.hop % 25 == 0:
-            self._update_tempo()
-        if self._silent():
-            self.period, self.last_beat = None, None
+        self._quiet_hops = 0 if audible else self._quiet_hops + 1
+        if self._quiet_hops > SILENCE_S * self.hop_rate:
+            if self.beats:
+                self._start()
+                self.beats.clear()
             return None
-        if self.period is None:
+        self._step(log_odds)
+        return self._commit() if self._quiet_hops < QUIET_S * self.hop_rate else None
+
+    def _step(self, log_odds: float) -> None:
+        alpha = self._alpha
+        moved = np.empty_like(alpha)
+        moved[1:] = alpha[:-1]  # one hop on within each interval ...
+        moved[self._first] = alpha[self._last] @ self._transition  # ... and a beat after the last position
+        evidence = OBSERVATION_WEIGHT * min(max(log_odds, -MAX_LOG_ODDS), MAX_LOG_ODDS)
+        moved[self._on_beat] *= math.exp(evidence)
+        self._alpha = moved / moved.sum()
+
+    def _agreement(self, state: int) -> float:
+        """The belief that the next beat is due when ``state`` says, at about its tempo."""
+        interval = self.intervals[self._interval_of[state]]
+        remaining = self._remaining - self._remaining[state]
+        close = (np.abs(remaining) <= AGREE_HOPS) & (np.abs(self._state_interval / interval - 1.0) <= AGREE_TEMPO)
+        return float(self._alpha[close].sum())
+
+    def _commit(self) -> float | None:
+        """Commit the next beat once the most likely state expects it within ``lead_hops``."""
+        state = int(np.argmax(self._alpha))
+        interval = self.intervals[self._interval_of[state]]
+        due = self.hop + interval - self._position_of[state] - self.delay_hops
+        if due - self.hop > self.lead_hops:
             return None
-        due = self.last_beat is None or self.hop >= self.last_beat + self.period / 2
-        return self._commit_next_beat() if due else None
-
-    def _phase_search(self) -> float:
-        """Hop index of the most recent beat position that best fits the recent onsets."""
-        period = self.period
-        beats = min(8, int((self.size - 2) / period))
-        offsets = np.arange(0.0, period, 0.5)
-        positions = offsets[:, None] + period * np.arange(beats)[None, :]  # hops back from now
-        index = self.size - 1 - positions
-        low = np.floor(index).astype(int)
-        frac = index - low
-        values = self.onsets[low] * (1 - frac) + self.onsets[np.minimum(low + 1, self.size - 1)] * frac
-        score = (values * 0.85 ** np.arange(beats)).sum(axis=1)
-        best = int(np.argmax(score))
-        return self.hop - offsets[best] + 0.5 * _parabolic_offset(score, best)
-
-    def _commit_next_beat(self) -> float:
-        """Predict the next beat from the recent onsets' phase, keeping the current phase unless beaten."""
-        period = self.period
-        found = self._phase_search()
-        earliest = self.hop + self.lead_hops
-        candidate = found + period * math.ceil((earliest - found) / period)
-        if self.last_beat is None:
-            self.last_beat = candidate
-            return candidate
-        expected = self.last_beat + period
-        shift = (candidate - expected + period / 2) % period - period / 2  # -p/2..p/2
-        if abs(shift) < 0.15 * period:
-            self._phase_votes = 0
-            beat = expected + 0.5 * shift  # small corrections: follow halfway
-        elif self._phase_votes >= 1:  # a second win in a row: take the new phase
-            self._phase_votes = 0
-            beat = expected + shift
-        else:
-            self._phase_votes = 1
-            beat = expected
-        self.last_beat = max(beat, earliest)
-        return self.last_beat
-
-    def _update_tempo(self) -> None:
-        onsets = self.onsets - self.onsets.mean()
-        spectrum = np.fft.rfft(onsets, 2 * self.size)
-        acf = np.fft.irfft(spectrum * np.conj(spectrum))[: self.size]
-        if acf[0] <= 0:
-            return
-        acf /= acf[0]
-        lags = np.arange(self.min_lag, self.max_lag + 1)
-        comb = sum(acf[np.minimum(k * lags, self.size - 1)] / k for k in (1, 2, 3, 4))
-        prior_lag = 60.0 * self.hop_rate / PRIOR_BPM
-        prior = np.exp(-0.5 * (np.log2(lags / prior_lag) / 0.8) ** 2)
-        score = comb * prior
-        best = int(np.argmax(score))
-        if score[best] <= 0.05:
-            return
-        estimate = float(lags[best] + _parabolic_offset(score, best))
-        self._adopt(estimate)
-
-    def _adopt(self, estimate: float) -> None:
-        """Take a new period estimate, with hysteresis: a different tempo must be seen 4 times in a row."""
-        if self.period is None or abs(estimate / self.period - 1.0) < 0.04:
-            self.period = estimate if self.period is None else 0.8 * self.period + 0.2 * estimate
-            self._agree = 0
-            return
-        if self._candidate is not None and abs(estimate / self._candidate - 1.0) < 0.04:
-            self._agree += 1
-        else:
-            self._candidate, self._agree = estimate, 1
-        if self._agree >= 4:
-            self.period, self._agree = self._candidate, 0
-
-    def _silent(self) -> bool:
-        """No onset energy in the last four seconds: stop predicting beats into silence."""
-        recent = self.onsets[-int(4 * self.hop_rate):]
-        return self.hop > 4 * self.hop_rate and float(recent.max()) < 1e-3
-
-
-def _parabolic_offset(values: np.ndarray, i: int) -> float:
-    """Sub-sample position of a peak at ``i`` from a parabola through it and its neighbours."""
-    if i <= 0 or i >= len(values) - 1:
-        return 0.0
-    left, centre, right = values[i - 1], values[i], values[i + 1]
-    denominator = left - 2 * centre + right
-    return float(0.5 * (left - right) / denominator) if denominator < 0 else 0.0
+        if self.beats and due < self.beats[-1] + 0.5 * interval:
+            return None
+        if self._agreement(state) < CONFIDENCE:
+            return None
+        self.beats.append(float(due))
+        del self.beats[:-TEMPO_BEATS - 2]
+        return float(due)
