@@ -53,9 +53,11 @@ class Analyzer:
 
     Args:
         timebase: the frame rate and sample rate (the samples must already be at its rate).
+        activation: what turns band onsets into beat log-odds; the shipped `BeatActivation` by default
+            (its trainer passes a recorder here to collect the band onsets).
     """
 
-    def __init__(self, timebase: Timebase):
+    def __init__(self, timebase: Timebase, activation: BeatActivation | None = None):
         self.timebase = timebase
         rate = timebase.sample_rate
         self._window = np.hanning(WINDOW).astype(np.float32)
@@ -66,7 +68,7 @@ class Analyzer:
                             for name, (lo, hi) in BANDS_HZ.items()}
         self._onset_function = OnsetFunction(freqs, HOP / rate)
         self._audible = freqs >= 20.0
-        self._activation = BeatActivation(self._onset_function.bands)
+        self._activation = activation or BeatActivation(self._onset_function.bands)
         self._tracker = BeatTracker(hop_rate=rate / HOP, lead_hops=math.ceil(ONSET_LAG / HOP) + 1,
                                     delay_hops=self._activation.delay)
         self.reset()

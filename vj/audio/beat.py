@@ -79,6 +79,7 @@ class BeatTracker:
         self._quiet_hops = 0
         self.beats: list[float] = []
         """Committed beats (hop indices), the newest last; cleared by a silence."""
+        self._tempo = 0.0
 
     def _start(self) -> None:
         """Every tempo (weighted by the prior) and every phase equally likely."""
@@ -87,17 +88,17 @@ class BeatTracker:
 
     @property
     def tempo_bpm(self) -> float:
-        """The tempo of the recent committed beats (the filter's own before the second; 0 before the first)."""
-        if not self.beats:
-            return 0.0
-        current = self.intervals[self._interval_of[int(np.argmax(self._alpha))]]
-        if len(self.beats) < 2:
-            return 60.0 * self.hop_rate / float(current)
+        """The tempo of the recent committed beats (0 before the first)."""
+        return self._tempo
+
+    def _beat_tempo(self, interval: int) -> float:
+        """The mean interval of the recent beats since the tempo last moved by more than 15% from ``interval``
+        (the filter's interval alone at the first beat)."""
         recent = np.diff(self.beats[-TEMPO_BEATS - 1:])
-        steady = 1
-        while steady < len(recent) and abs(recent[-steady - 1] / current - 1.0) < 0.15:
+        steady = 0
+        while steady < len(recent) and abs(recent[-steady - 1] / interval - 1.0) < 0.15:
             steady += 1
-        return 60.0 * self.hop_rate / float(recent[-steady:].mean())
+        return 60.0 * self.hop_rate / (float(recent[-steady:].mean()) if steady else float(interval))
 
     def push(self, log_odds: float, audible: bool = True) -> float | None:
         """Advance one hop; returns the hop index of a newly committed beat, if any.
@@ -112,6 +113,7 @@ class BeatTracker:
             if self.beats:
                 self._start()
                 self.beats.clear()
+                self._tempo = 0.0
             return None
         self._step(log_odds)
         return self._commit() if self._quiet_hops < QUIET_S * self.hop_rate else None
@@ -133,16 +135,17 @@ class BeatTracker:
         return float(self._alpha[close].sum())
 
     def _commit(self) -> float | None:
-        """Commit the next beat once the most likely state expects it within ``lead_hops``."""
+        """Commit the next beat once the most likely state expects it in ``lead_hops`` (or one fewer)."""
         state = int(np.argmax(self._alpha))
         interval = self.intervals[self._interval_of[state]]
         due = self.hop + interval - self._position_of[state] - self.delay_hops
-        if due - self.hop > self.lead_hops:
-            return None
+        if not self.lead_hops - 1 <= due - self.hop <= self.lead_hops:
+            return None  # not due yet, or (the belief jumped) so soon it would reach the picture late
         if self.beats and due < self.beats[-1] + 0.5 * interval:
             return None
         if self._agreement(state) < CONFIDENCE:
             return None
         self.beats.append(float(due))
         del self.beats[:-TEMPO_BEATS - 2]
+        self._tempo = self._beat_tempo(interval)
         return float(due)
