@@ -102,8 +102,10 @@ class Analyzer:
         hops and frames that fall in the block are taken in one batch; their events are then replayed in
         sample order, so the result does not depend on the block size.
         """
-        block = np.nan_to_num(np.asarray(block, dtype=np.float32).reshape(-1), nan=0.0, posinf=1.0, neginf=-1.0)
-        np.clip(block, -1.0, 1.0, out=block)
+        block = np.asarray(block, dtype=np.float32).reshape(-1)
+        if not np.isfinite(block).all():  # rare: skip the copy for the usual clean block
+            block = np.nan_to_num(block, nan=0.0, posinf=1.0, neginf=-1.0)
+        block = np.clip(block, -1.0, 1.0)
         stream = np.concatenate([self._history, block])  # stream[i] is sample _position - WINDOW + i
         base = self._position - WINDOW
         end = self._position + len(block)
@@ -176,7 +178,8 @@ class Analyzer:
         now = tb.seconds(tb.frame_end(self._frame))
         levels = {name: raw[name] for name in ("bass", "mid", "treble", "rms")}
         if self._hop_onsets:  # hops since the last frame; at very high fps there may be none
-            self._last_onset, self._last_flux = max(self._hop_onsets), float(np.mean(self._hop_fluxes))
+            self._last_onset = max(self._hop_onsets)
+            self._last_flux = sum(self._hop_fluxes) / len(self._hop_fluxes)
             self._hop_onsets.clear()
             self._hop_fluxes.clear()
         levels["onset"], levels["flux"] = self._last_onset, self._last_flux
