@@ -40,6 +40,9 @@ SILENCE_S = 4.0
 """After this long without an onset the beat is forgotten ..."""
 QUIET_S = 0.5
 """... and after this long no more beats are committed into the quiet."""
+RESTART = 1e-5
+"""Each hop this share of belief is spread over every state again, so after a breakdown heard on the off-beat
+the drop's kick can win the phase back within a bar or two instead of never (the demo track's last drop)."""
 CONFIDENCE = 0.3
 """A beat is committed only when this much of the belief agrees with the most likely state on when it is due
 (within ``AGREE_HOPS``) and on the tempo (within ``AGREE_TEMPO``): no beats are guessed into silence or noise."""
@@ -69,11 +72,14 @@ class BeatTracker:
         self._remaining = self._state_interval - self._position_of  # hops until each state's next beat
         beat_positions = np.maximum(1, np.round(self.intervals * BEAT_FRACTION))
         self._on_beat = np.flatnonzero(self._position_of < beat_positions[self._interval_of])
+        self._beat_centre = (beat_positions - 1) / 2  # the beat sits mid-way through its on-beat positions
         self._prior = np.exp(-0.5 * (np.log2(self.intervals * PRIOR_BPM / (60.0 * hop_rate)) / PRIOR_OCTAVES) ** 2)
         ratio = self.intervals[None, :] / self.intervals[:, None]
         transition = np.exp(-TRANSITION_LAMBDA * np.abs(ratio - 1.0))
         transition /= transition.sum(axis=1, keepdims=True)  # row: from, column: to
         self._transition = transition * self._prior[None, :]  # not renormalised: the prior is a cost per beat
+        uniform = (self._prior / self.intervals)[self._interval_of]
+        self._uniform = uniform / uniform.sum()
         self.reset()
 
     def reset(self) -> None:
@@ -86,8 +92,7 @@ class BeatTracker:
 
     def _start(self) -> None:
         """Every tempo (weighted by the prior) and every phase equally likely."""
-        alpha = (self._prior / self.intervals)[self._interval_of]
-        self._alpha = alpha / alpha.sum()
+        self._alpha = self._uniform.copy()
 
     @property
     def tempo_bpm(self) -> float:
@@ -128,7 +133,10 @@ class BeatTracker:
         moved[self._first] = alpha[self._last] @ self._transition  # ... and a beat after the last position
         evidence = OBSERVATION_WEIGHT * min(max(log_odds, -MAX_LOG_ODDS), MAX_LOG_ODDS)
         moved[self._on_beat] *= math.exp(evidence)
-        self._alpha = moved / moved.sum()
+        moved /= moved.sum()
+        moved += RESTART * self._uniform
+        moved /= 1.0 + RESTART
+        self._alpha = moved
 
     def _agreement(self, state: int) -> float:
         """The belief that the next beat is due when ``state`` says, at about its tempo."""
@@ -142,6 +150,7 @@ class BeatTracker:
         state = int(np.argmax(self._alpha))
         interval = self.intervals[self._interval_of[state]]
         due = self.hop + interval - self._position_of[state] - self.delay_hops
+        due += self._beat_centre[self._interval_of[state]]
         if not self.lead_hops - 1 <= due - self.hop <= self.lead_hops:
             return None  # not due yet, or (the belief jumped) so soon it would reach the picture late
         if self.beats and due < self.beats[-1] + 0.5 * interval:
