@@ -2,8 +2,8 @@
 
     .venv/bin/python bench/train_beat_activation.py [--out PATH] [--workers N]
 
-Renders `vj.audio.beatset.training_songs()` (45 songs, disjoint seeds and chords from the evaluation set)
-under every condition, runs vj's own analyzer over them to collect the band onsets each hop, and fits a
+Renders the training songs (`training_songs`: 45 songs over the evaluation set's grooves, with seeds and
+chord sequences that `vj.audio.beatset.SONGS` does not use) under every condition, runs vj's own analyzer over them to collect the band onsets each hop, and fits a
 one-layer tanh network (torch, CPU, a few seconds) to say which hops fall on a beat, seeing ``DELAY`` hops
 past it. It prints the ranking quality (AUC) on the training songs and on the held-out evaluation set.
 About two minutes on two cores. Then score the tracker with ``vj eval-beats DIR --make-set``.
@@ -20,9 +20,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from vj.audio.analyzer import HOP, ONSET_LAG, Analyzer
-from vj.audio.beatset import CONDITIONS, SONGS, Song, degrade, render_song, training_songs
+from vj.audio.activation import context_inputs
+from vj.audio.analyzer import Analyzer, time_hop
+from vj.audio.beatset import SONGS, Song, render_song
 from vj.audio.decode import to_mono
+from vj.audio.degrade import CONDITIONS, degrade
 from vj.resources import resource_dir
 from vj.timebase import ANALYSIS_RATE, Timebase
 
@@ -30,6 +32,32 @@ CONTEXT, DELAY, UNITS = 8, 4, 16
 WIDTH = 1
 """Hops either side of a beat that count as on it."""
 EPOCHS, BATCH, RATE, WEIGHT_DECAY = 6, 2048, 3e-3, 1e-4
+TEMPI: dict[str, tuple[float, float]] = {
+    "pop": (85, 130), "rock": (100, 160), "punk": (150, 200), "house": (118, 130), "techno": (125, 145),
+    "synthpop": (100, 135), "dnb": (160, 180), "boombap": (80, 100), "funk": (90, 120), "dembow": (88, 105),
+    "chip": (120, 180), "orchestral": (70, 130), "ballad": (65, 90), "folk": (90, 130), "boss": (130, 175),
+}
+"""Each groove's tempo range in the training songs."""
+CHORDS = (("C", "G", "Am", "F"), ("Am", "F", "C", "G"), ("Dm7", "G7", "Cmaj7", "A7"),
+          ("E", "A", "B", "E"), ("Fm", "Db", "Ab", "Eb"), ("Gm", "Eb", "Bb", "F"))
+
+
+def training_songs(per_groove: int = 3, seed: int = 1234) -> list[Song]:
+    """Songs for training the beat activation: every groove at random tempi, offsets, intros, breaks and
+    tempo steps, with seeds (1000 and up) and chord sequences that the evaluation set (``SONGS``) does not use."""
+    rng = np.random.default_rng(seed)
+    songs: list[Song] = []
+    for groove, (lo, hi) in TEMPI.items():
+        for k in range(per_groove):
+            bpm = float(np.round(rng.uniform(lo, hi), 1))
+            step = float(np.round(bpm * rng.uniform(0.9, 1.1), 1)) if k == 2 and rng.random() < 0.5 else None
+            songs.append(Song(
+                f"{groove}{k}-{bpm:g}", groove, bpm, groove, CHORDS[rng.integers(len(CHORDS))],
+                int(rng.integers(10, 14)), seed=1000 + len(songs), tempo=((6, bpm), (6, step)) if step else (),
+                offset_s=float(np.round(rng.uniform(0, 0.7), 2)), intro=int(rng.integers(0, 2)),
+                intro_gain=float(rng.uniform(0.4, 1)), breaks=(int(rng.integers(5, 9)),) if rng.random() < 0.5 else (),
+                swing=0.6 if groove == "boombap" else 0.5))
+    return songs
 
 
 class _Recorder:
@@ -60,10 +88,9 @@ def _examples(song: Song) -> list[tuple[np.ndarray, np.ndarray]]:
             analyzer.process(mono[start:start + 4096])
         rises = np.vstack(recorder.rows)
         n = len(rises)
-        padded = np.vstack([np.zeros((CONTEXT - 1, rises.shape[1]), np.float32), rises])
-        inputs = np.hstack([padded[CONTEXT - 1 - lag:CONTEXT - 1 - lag + n] for lag in range(CONTEXT)])
+        inputs = context_inputs(np.vstack([np.zeros((CONTEXT - 1, rises.shape[1]), np.float32), rises]), CONTEXT)
         labels = np.zeros(n, np.float32)
-        hops = np.round((beats * ANALYSIS_RATE + ONSET_LAG) / HOP).astype(int) - 1 + DELAY
+        hops = time_hop(beats, ANALYSIS_RATE) + DELAY
         for d in range(-WIDTH, WIDTH + 1):
             labels[np.clip(hops + d, 0, n - 1)] = 1.0
         out.append((inputs, labels))

@@ -56,9 +56,14 @@ class BeatActivation:
     def __call__(self, rises: np.ndarray) -> np.ndarray:
         """Log-odds of a beat for each of ``k`` hops of band rises, oldest first."""
         stack = np.vstack([self._past, rises])
-        n = len(rises)
-        # Row i: hop i's rises, then the hop before, ... (the newest first, as it was trained).
-        inputs = np.hstack([stack[self.context - 1 - lag:self.context - 1 - lag + n] for lag in range(self.context)])
-        hidden = np.tanh(np.einsum("ij,kj->ik", inputs, self._hidden) + self._hidden_bias)
+        hidden = np.tanh(np.einsum("ij,kj->ik", context_inputs(stack, self.context), self._hidden) + self._hidden_bias)
         self._past = stack[len(stack) - (self.context - 1):]
         return np.einsum("ij,j->i", hidden, self._output) + self._output_bias
+
+
+def context_inputs(stack: np.ndarray, context: int) -> np.ndarray:
+    """The model's input rows for the hops of ``stack`` (hops, bands) after its first ``context - 1``: each
+    row is that hop's rises, then the hop before's, and so on (newest first). Training uses it too, so the
+    order the weights were fitted in is the order they are applied in."""
+    n = len(stack) - (context - 1)
+    return np.hstack([stack[context - 1 - lag:context - 1 - lag + n] for lag in range(context)])

@@ -167,7 +167,7 @@ class Analyzer:
         beat_hop = self._tracker.push(activation, audible=onset >= 1e-3)
         if beat_hop is not None:
             rate = self.timebase.sample_rate
-            t = ((beat_hop + 1) * HOP - ONSET_LAG) / rate
+            t = hop_time(beat_hop, rate)
             self.beats.append(Beat(t=t, known_at=position / rate))
             self._beat_times.append(t)
 
@@ -217,6 +217,17 @@ class Analyzer:
         if passed[-1] == self._beat_times[-1] and since < 3 * period:
             since %= period  # beyond the committed beats: continue the grid
         return beat_pulse(since, period), (since / period) % 1.0
+
+
+def hop_time(hop: float, sample_rate: int) -> float:
+    """The time (s) of a sound whose onset peaks at onset-function hop ``hop`` (hops end every HOP samples,
+    the first at HOP; an onset peaks there ONSET_LAG after it sounds)."""
+    return ((hop + 1) * HOP - ONSET_LAG) / sample_rate
+
+
+def time_hop(t: np.ndarray, sample_rate: int) -> np.ndarray:
+    """The nearest onset-function hop at which sounds at ``t`` (s) peak: the inverse of `hop_time`."""
+    return np.round((np.asarray(t) * sample_rate + ONSET_LAG) / HOP).astype(int) - 1
 
 
 def beat_pulse(since_s: float, period_s: float) -> float:

@@ -67,11 +67,11 @@ class BeatTracker:
         self._first = np.concatenate([[0], np.cumsum(self.intervals)[:-1]])
         self._last = self._first + self.intervals - 1
         self._interval_of = np.repeat(np.arange(len(self.intervals)), self.intervals)
-        self._position_of = np.arange(int(self.intervals.sum())) - self._first[self._interval_of]
+        position = np.arange(int(self.intervals.sum())) - self._first[self._interval_of]  # hops since the beat
         self._state_interval = self.intervals[self._interval_of]
-        self._remaining = self._state_interval - self._position_of  # hops until each state's next beat
+        self._remaining = self._state_interval - position  # hops until each state's next beat
         beat_positions = np.maximum(1, np.round(self.intervals * BEAT_FRACTION))
-        self._on_beat = np.flatnonzero(self._position_of < beat_positions[self._interval_of])
+        self._on_beat = np.flatnonzero(position < beat_positions[self._interval_of])
         self._beat_centre = (beat_positions - 1) / 2  # the beat sits mid-way through its on-beat positions
         self._prior = np.exp(-0.5 * (np.log2(self.intervals * PRIOR_BPM / (60.0 * hop_rate)) / PRIOR_OCTAVES) ** 2)
         ratio = self.intervals[None, :] / self.intervals[:, None]
@@ -138,9 +138,8 @@ class BeatTracker:
         moved /= 1.0 + RESTART
         self._alpha = moved
 
-    def _agreement(self, state: int) -> float:
-        """The belief that the next beat is due when ``state`` says, at about its tempo."""
-        interval = self.intervals[self._interval_of[state]]
+    def _agreement(self, state: int, interval: int) -> float:
+        """The belief that the next beat is due when ``state`` (of ``interval``) says, at about its tempo."""
         remaining = self._remaining - self._remaining[state]
         close = (np.abs(remaining) <= AGREE_HOPS) & (np.abs(self._state_interval / interval - 1.0) <= AGREE_TEMPO)
         return float(self._alpha[close].sum())
@@ -148,14 +147,14 @@ class BeatTracker:
     def _commit(self) -> float | None:
         """Commit the next beat once the most likely state expects it in ``lead_hops`` (or one fewer)."""
         state = int(np.argmax(self._alpha))
-        interval = self.intervals[self._interval_of[state]]
-        due = self.hop + interval - self._position_of[state] - self.delay_hops
-        due += self._beat_centre[self._interval_of[state]]
+        tempo = self._interval_of[state]
+        interval = self.intervals[tempo]
+        due = self.hop + self._remaining[state] - self.delay_hops + self._beat_centre[tempo]
         if not self.lead_hops - 1 <= due - self.hop <= self.lead_hops:
             return None  # not due yet, or (the belief jumped) so soon it would reach the picture late
         if self.beats and due < self.beats[-1] + 0.5 * interval:
             return None
-        if self._agreement(state) < CONFIDENCE:
+        if self._agreement(state, interval) < CONFIDENCE:
             return None
         self.beats.append(float(due))
         del self.beats[:-TEMPO_BEATS - 2]

@@ -503,32 +503,3 @@ def write_set(directory: str | Path, songs: Sequence[Song] = SONGS, conditions: 
             if progress:
                 progress(len(paths), total)
     return paths
-
-
-
-TRAINING_TEMPI: dict[str, tuple[float, float]] = {
-    "pop": (85, 130), "rock": (100, 160), "punk": (150, 200), "house": (118, 130), "techno": (125, 145),
-    "synthpop": (100, 135), "dnb": (160, 180), "boombap": (80, 100), "funk": (90, 120), "dembow": (88, 105),
-    "chip": (120, 180), "orchestral": (70, 130), "ballad": (65, 90), "folk": (90, 130), "boss": (130, 175),
-}
-"""Each groove's tempo range in the training songs."""
-_TRAINING_CHORDS = (("C", "G", "Am", "F"), ("Am", "F", "C", "G"), ("Dm7", "G7", "Cmaj7", "A7"),
-                    ("E", "A", "B", "E"), ("Fm", "Db", "Ab", "Eb"), ("Gm", "Eb", "Bb", "F"))
-
-
-def training_songs(per_groove: int = 3, seed: int = 1234) -> list[Song]:
-    """Songs for training the beat activation: every groove at random tempi, offsets, intros, breaks and
-    tempo steps, with seeds (1000 and up) and chord sequences that the evaluation set (``SONGS``) does not use."""
-    rng = np.random.default_rng(seed)
-    songs: list[Song] = []
-    for groove, (lo, hi) in TRAINING_TEMPI.items():
-        for k in range(per_groove):
-            bpm = float(np.round(rng.uniform(lo, hi), 1))
-            step = float(np.round(bpm * rng.uniform(0.9, 1.1), 1)) if k == 2 and rng.random() < 0.5 else None
-            songs.append(Song(
-                f"{groove}{k}-{bpm:g}", groove, bpm, groove, _TRAINING_CHORDS[rng.integers(len(_TRAINING_CHORDS))],
-                int(rng.integers(10, 14)), seed=1000 + len(songs), tempo=((6, bpm), (6, step)) if step else (),
-                offset_s=float(np.round(rng.uniform(0, 0.7), 2)), intro=int(rng.integers(0, 2)),
-                intro_gain=float(rng.uniform(0.4, 1)), breaks=(int(rng.integers(5, 9)),) if rng.random() < 0.5 else (),
-                swing=0.6 if groove == "boombap" else 0.5))
-    return songs
