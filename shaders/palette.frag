@@ -3,10 +3,13 @@
 // filter (sharper than bilinear, no blocks), then maps them to colour:
 //   channel 0 picks the hue from a cosine palette (Inigo Quilez), channel 1 shades it, channel 2 adds
 //   highlights. Audio and beat uniforms push brightness and hue, so the look breathes with the music.
-uniform sampler2D cppn;
+// Symmetry mirrors where the net is read (0 none, 0.5 left-right, 1 four-way, crossfaded between);
+// feedback keeps a fading, slightly shrunk copy of the last frame under the new one (trails).
+uniform sampler2D cppn, previous;
 uniform vec2 source_size;
 uniform vec3 palette_a, palette_b, palette_c, palette_d;
-uniform float hue_shift, contrast, brightness, beat, bass, treble;
+uniform float hue_shift, contrast, brightness, beat, bass, treble, symmetry, feedback;
+const float FEEDBACK_ZOOM = 0.985;  // trails are drawn from a slightly shrunk last frame: they flow outwards
 in vec2 uv;
 out vec4 colour;
 
@@ -34,8 +37,20 @@ vec3 cosine_palette(float t) {
     return palette_a + palette_b * cos(6.2831853 * (palette_c * t + palette_d));
 }
 
+vec3 mirrored(vec2 p) {
+    vec2 left_right = vec2(0.5 + abs(p.x - 0.5), p.y);
+    vec2 four_way = vec2(left_right.x, 0.5 + abs(p.y - 0.5));
+    float towards_lr = clamp(2.0 * symmetry, 0.0, 1.0), towards_four = clamp(2.0 * symmetry - 1.0, 0.0, 1.0);
+    if (towards_four > 0.0) {  // uniform branches: one fetch set when the amount sits on a step
+        vec3 four = catmull_rom(cppn, four_way, source_size);
+        return towards_four < 1.0 ? mix(catmull_rom(cppn, left_right, source_size), four, towards_four) : four;
+    }
+    vec3 lr = catmull_rom(cppn, left_right, source_size);
+    return towards_lr < 1.0 ? mix(catmull_rom(cppn, p, source_size), lr, towards_lr) : lr;
+}
+
 void main() {
-    vec3 net = catmull_rom(cppn, uv, source_size);
+    vec3 net = symmetry > 0.0 ? mirrored(uv) : catmull_rom(cppn, uv, source_size);
     vec3 hue = clamp(cosine_palette(net.r + hue_shift + 0.05 * treble), 0.0, 1.0);
     float shade = smoothstep(0.0, 1.0, net.g);
     vec3 c = hue * mix(0.25, 1.0, shade) + pow(net.b, 6.0) * (0.35 + 0.5 * beat);
@@ -43,5 +58,8 @@ void main() {
     c *= brightness * (1.0 + 0.35 * beat + 0.15 * bass);
     vec2 centred = uv - 0.5;
     c *= 1.0 - 0.6 * dot(centred, centred);  // soft vignette
+    if (feedback > 0.0) {
+        c = max(c, feedback * texture(previous, 0.5 + centred * FEEDBACK_ZOOM).rgb);
+    }
     colour = vec4(clamp(c, 0.0, 1.0), 1.0);
 }

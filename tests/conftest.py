@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,19 @@ import pytest
 
 from vj.audio.synth import click_track, write_audio
 from vj.timebase import ANALYSIS_RATE
+
+
+@pytest.fixture(scope="session", autouse=True)
+def own_config_home(tmp_path_factory):
+    """vj keeps the performer's learned MIDI map under XDG_CONFIG_HOME: tests (and the vj processes they
+    start) get an empty one of their own, never the machine's."""
+    previous = os.environ.get("XDG_CONFIG_HOME")
+    os.environ["XDG_CONFIG_HOME"] = str(tmp_path_factory.mktemp("config"))
+    yield
+    if previous is None:
+        os.environ.pop("XDG_CONFIG_HOME")
+    else:
+        os.environ["XDG_CONFIG_HOME"] = previous
 
 
 @pytest.fixture(scope="session")

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from vj import __version__
+from vj.control.keys import KEY_HELP
 from vj.errors import VJError
 
 
@@ -41,6 +42,9 @@ def _build_parser() -> argparse.ArgumentParser:
     render.add_argument("--frames", type=Path, metavar="DIR", help="also write numbered PNG frames to DIR")
     render.add_argument("--start", type=float, default=0.0, metavar="S", help="start at S seconds into the audio")
     render.add_argument("--duration", type=float, metavar="S", help="render only S seconds")
+    render.add_argument("--set", dest="params", type=_param_value, action="append", default=[],
+                        metavar="NAME=VALUE", help="hold a live parameter at VALUE, e.g. --set zoom=1.5 "
+                        "(repeatable; `vj params` lists them)")
     render.add_argument("--force", action="store_true", help="overwrite the output file if it exists")
     render.add_argument("--quiet", action="store_true", help="no progress bars")
     render.set_defaults(run=_render)
@@ -60,9 +64,8 @@ def _build_parser() -> argparse.ArgumentParser:
         "live", help="play visuals full-screen from a microphone or line input, in real time",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Visuals from live audio input, at the target frame rate, in a window or full-screen.\n"
-        "Run `vj devices` first to see the audio inputs and monitors.\n\n"
-        "keys:  f fullscreen   h HUD   space freeze   r reseed   [ ] evolution slower/faster\n"
-        "       t tap tempo (3+ taps; T returns the beat to the audio)   q / Esc quit (twice when fullscreen)",
+        "Run `vj devices` first to see the audio inputs, MIDI ports and monitors, and `vj params` for what\n"
+        "knobs (MIDI), OSC and --set can reach.\n\nkeys:\n" + "\n".join(f"  {line}" for line in KEY_HELP),
     )
     live.add_argument("--input", metavar="NAME|INDEX", help="audio input: an index or part of a name from "
                       "`vj devices` (default: the system default input)")
@@ -83,11 +86,46 @@ def _build_parser() -> argparse.ArgumentParser:
     live.add_argument("--evolution", type=float, help="speed of the weight walk (overrides the preset)")
     live.add_argument("--no-vsync", dest="vsync", action="store_false", help="do not sync presents to the display")
     live.add_argument("--no-hud", dest="hud", action="store_false", help="start with the HUD hidden")
+    live.add_argument("--midi", metavar="NAME", help="open only the MIDI input ports whose name contains NAME "
+                      "(any case; default: every port, and any that appears later)")
+    live.add_argument("--no-midi", dest="midi_enabled", action="store_false", help="open no MIDI port")
+    live.add_argument("--map", dest="midi_map", metavar="NAME|FILE.toml", help="MIDI map: a shipped one "
+                      "(generic, nanokontrol2, apcmini) or your file (default: your learned map, else generic)")
+    live.add_argument("--clock", choices=("audio", "midi"), default="audio", help="what drives the beat: the "
+                      "audio tracker (default) or MIDI clock from a DJ's gear (the tracker takes over when it stops)")
+    live.add_argument("--osc", type=int, metavar="PORT", help="listen for OSC on this UDP port (off by default)")
+    live.add_argument("--osc-host", default="127.0.0.1", metavar="HOST", help="address OSC listens on "
+                      "(default 127.0.0.1, this machine only; 0.0.0.0 for the network)")
+    live.add_argument("--set", dest="params", type=_param_value, action="append", default=[], metavar="NAME=VALUE",
+                      help="start with a parameter at VALUE, e.g. --set feedback=0.5 (repeatable; `vj params`)")
     live.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
     live.add_argument("--stats", type=Path, metavar="FILE.json", help="at exit, write frame times, drops, "
                       "latency, audio counters and the final live parameters")
     live.add_argument("--trace", type=Path, metavar="FILE.csv", help="write one line per frame (for debugging)")
     live.set_defaults(run=_live)
+
+    params = commands.add_parser("params", help="list the live parameters, palettes, presets and MIDI maps",
+                                 description="What MIDI maps, OSC (/vj/param/NAME) and --set can reach.")
+    params.set_defaults(run=_params)
+
+    midi = commands.add_parser("midi", help="MIDI learn and monitor, without a show",
+                               description="Bind controls to parameters (learn), or see what a controller sends.")
+    midi_commands = midi.add_subparsers(dest="midi_command", required=True, metavar="ACTION", parser_class=_Parser)
+    learn = midi_commands.add_parser(
+        "learn", help="bind the next moving control to each PARAM and save the map",
+        description="For each PARAM in turn, move a knob, fader or pad: it is bound and the map saved "
+        "(to --map FILE.toml, or to your own map when --map is a shipped one or not given).")
+    learn.add_argument("names", nargs="+", metavar="PARAM", help="parameters to bind (`vj params`)")
+    learn.add_argument("--map", dest="midi_map", metavar="NAME|FILE.toml", help="the map to add to")
+    learn.add_argument("--midi", metavar="NAME", help="listen only to ports whose name contains NAME")
+    learn.add_argument("--timeout", type=float, default=60.0, metavar="S", help="give up after S seconds "
+                       "without a moving control (default 60)")
+    learn.set_defaults(run=_midi_learn)
+    monitor = midi_commands.add_parser("monitor", help="print every MIDI message as it arrives",
+                                       description="Print what the controllers send (Ctrl-C stops).")
+    monitor.add_argument("--midi", metavar="NAME", help="listen only to ports whose name contains NAME")
+    monitor.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
+    monitor.set_defaults(run=_midi_monitor)
 
     devices = commands.add_parser("devices", help="list audio inputs, MIDI ports and monitors",
                                   description="What `vj live` can listen to and show on.")
@@ -140,6 +178,7 @@ def _render(args: argparse.Namespace) -> int:
         audio=args.audio, output=args.output, width=width, height=height, fps=parse_fps(args.fps),
         scale=args.scale, device=args.device, preset=args.preset, seed=args.seed, evolution=args.evolution,
         net=args.net, frames_dir=args.frames, start_s=args.start, duration_s=args.duration, force=args.force,
+        params=tuple(args.params),
     )
     result = render_file(settings, progress=not args.quiet)
     seconds = result.frames / float(settings.fps)
@@ -215,6 +254,7 @@ def _eval_beats(args: argparse.Namespace) -> int:
 
 
 def _live(args: argparse.Namespace) -> int:
+    from vj.control.controls import ControlSettings
     from vj.live.session import run_live
     from vj.live.settings import LiveSettings
 
@@ -222,9 +262,32 @@ def _live(args: argparse.Namespace) -> int:
         input=args.input, channels=args.channels, fullscreen=args.fullscreen, size=args.size,
         target_fps=args.target_fps, av_offset_ms=args.av_offset, duration_s=args.duration, stats=args.stats,
         trace=args.trace, preset=args.preset, device=args.device, net=args.net, seed=args.seed,
-        evolution=args.evolution, vsync=args.vsync, hud=args.hud,
+        evolution=args.evolution, vsync=args.vsync, hud=args.hud, midi_map=args.midi_map, params=tuple(args.params),
+        controls=ControlSettings(midi=args.midi, midi_enabled=args.midi_enabled, osc_port=args.osc,
+                                 osc_host=args.osc_host, clock=args.clock),
     )
     return run_live(settings)
+
+
+def _params(args: argparse.Namespace) -> int:
+    from vj.control.commands import describe_params
+
+    print(describe_params())
+    return 0
+
+
+def _midi_learn(args: argparse.Namespace) -> int:
+    from vj.control.commands import learn
+
+    learn(args.names, args.midi_map, args.midi, args.timeout)
+    return 0
+
+
+def _midi_monitor(args: argparse.Namespace) -> int:
+    from vj.control.commands import monitor
+
+    monitor(args.midi, args.duration)
+    return 0
 
 
 def _devices(args: argparse.Namespace) -> int:
@@ -243,6 +306,15 @@ def _channels(text: str) -> tuple[int, ...]:
     if not channels or min(channels) < 0 or len(set(channels)) != len(channels):
         raise argparse.ArgumentTypeError(f"{text!r}: channels count from 1, each once, like 1,2")
     return channels
+
+
+def _param_value(text: str) -> tuple[str, float]:
+    """'zoom=1.5' -> ('zoom', 1.5); the name is checked against the registry when the show starts."""
+    name, _, value = text.partition("=")
+    try:
+        return name.strip(), float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not NAME=NUMBER, like zoom=1.5") from None
 
 
 def _size(text: str) -> tuple[int, int]:

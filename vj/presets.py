@@ -53,6 +53,18 @@ def find_preset(name: str) -> Path:
     return shipped
 
 
+def preset_choices(current: str) -> list[str]:
+    """What the ``preset`` parameter steps through: the shipped presets by name, and ``current`` too when
+    it is a file of the performer's own."""
+    shipped = sorted(p.stem for p in resource_dir("presets").glob("*.toml"))
+    return shipped if current in shipped else [*shipped, current]
+
+
+def preset_names(choices: list[str]) -> list[str]:
+    """The names OSC and the HUD use for `preset_choices` (a file's name without .toml)."""
+    return [Path(choice).stem for choice in choices]
+
+
 def load_preset(name: str = "default") -> Preset:
     path = find_preset(name)
     try:

@@ -9,7 +9,7 @@ from vj.audio.analyzer import Analyzer, analyze_blocks
 from vj.audio.decode import to_mono
 from vj.audio.features import FEATURE_NAMES, FeatureTable
 from vj.audio.synth import click_times, click_track
-from vj.live.tap import TapTempo
+from vj.control.tap import TapTempo
 from vj.timebase import ANALYSIS_RATE, Timebase
 
 TB30 = Timebase(Fraction(30))

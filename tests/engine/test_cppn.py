@@ -1,5 +1,7 @@
 """The CPPN: its shape, determinism, the fast path's equality with the naive one, and evolution."""
 
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -46,24 +48,32 @@ def test_same_seed_same_picture_other_seed_other_picture():
 
 
 def test_folded_chunked_path_draws_what_the_naive_path_draws():
-    """The per-frame bias fold, grid cache and chunking change the speed, not the picture.
+    """The per-frame bias fold, the camera folded into the first layer, grid cache and chunking change the
+    speed, not the picture.
 
     fp32 rounding differs (addmm vs matmul + add, another summation order) and six gain-5 layers amplify
     it; 1e-3 in 0..1 output is a tenth of one 8-bit level.
     """
     engine = CPPN(NetSpec(), seed=2, evolution=0.5, coord_scale=0.35, output_gain=0.3, chunk_pixels=1000)
     naive = NaiveCPPN(engine)
-    for t, zoom in ((0.0, 1.0), (7.3, 1.12)):
-        np.testing.assert_allclose(engine.render(FEATURES, t, 96, 54, zoom), naive.render(FEATURES, t, 96, 54, zoom),
-                                   atol=1e-3)
+    for t, zoom, angle in ((0.0, 1.0, 0.0), (7.3, 1.12, 0.0), (2.0, 0.7, 2.1)):
+        np.testing.assert_allclose(engine.render(FEATURES, t, 96, 54, zoom, angle),
+                                   naive.render(FEATURES, t, 96, 54, zoom, angle), atol=1e-3)
+
+
+def test_a_half_turn_turns_the_picture_upside_down():
+    engine = CPPN(NetSpec(width=16, depth=3), seed=3)
+    upright, turned = engine.render(FEATURES, 0.0, 40, 20), engine.render(FEATURES, 0.0, 40, 20, angle=math.pi)
+    np.testing.assert_allclose(turned, upright[::-1, ::-1], atol=1e-5)
+    assert np.abs(turned - upright).mean() > 0.01
 
 
 def test_the_grid_is_built_once_per_resolution():
     engine = CPPN(NetSpec(width=16, depth=2), seed=0)
     engine.render(FEATURES, 0.0, 40, 20)
-    first = engine._projected_grid(40, 20)
+    first = engine._grid(40, 20)
     engine.render(FEATURES, 1.0, 40, 20)
-    assert engine._projected_grid(40, 20) is first
+    assert engine._grid(40, 20) is first
     grid = coordinate_grid(40, 20)
     assert grid[:, 1].min() == pytest.approx(-0.95) and grid[:, 0].max() == pytest.approx(2 * 0.975)
 

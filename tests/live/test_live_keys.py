@@ -30,40 +30,49 @@ def session(live_env, monkeypatch):
     torch.set_num_threads(threads)
 
 
-def test_keys_change_the_live_parameters(session):
-    params = session.params
-    seed, engine = params.seed, session.pipeline.engine
+def test_keys_change_the_live_parameters_through_the_registry(session):
+    params, live = session.params, session.live
+    seed, engine = live.seed, session.pipeline.engine
     session.handle_key("r", 0.0)
-    assert params.seed == seed + 1 and session.pipeline.engine is not engine
+    assert live.seed == seed + 1 and session.pipeline.engine is not engine
     assert session.pipeline.engine.seed == seed + 1
-    assert params.evolution == 0.5
+    assert params.targets["evolution"] == 0.5
     session.handle_key("[", 0.0)
-    assert params.evolution == 0.35
+    assert params.targets["evolution"] == 0.35 and params.writers["evolution"] == "keys"
     for _ in range(2):
         session.handle_key("]", 0.0)
-    assert params.evolution == 0.75
+    assert params.targets["evolution"] == 0.75
     session.handle_key(" ", 0.0)
     session.handle_key("h", 0.0)
-    assert params.freeze and not params.hud
+    assert params["freeze"] == 1.0 and not live.hud
+    start = session.presets.index("default")
+    session.handle_key("p", 0.0)  # the next preset: its net and its parameter values
+    assert live.preset_name == session.presets[start + 1] and params["preset"] == start + 1
+    assert session.pipeline.params.seed == live.seed != seed + 1
+    session.handle_key("P", 0.0)
+    assert live.preset_name == "default"
     for _ in range(3):  # tap along at 120 BPM on the audio clock
         time.sleep(0.5)
         session.audio.read()
         session.handle_key("t", 0.0)
-    assert 100.0 < params.tap_bpm < 145.0
+    assert 100.0 < live.tap_bpm < 145.0 and session.controls.beats.source == "tap"
     session.handle_key("T", 0.0)
-    assert params.tap_bpm == 0.0
+    assert live.tap_bpm == 0.0
 
 
-def test_evolution_rate_changes_do_not_make_the_walk_jump(session):
-    first = session._walk(10.0)
-    session.handle_key("]", 0.0)  # 0.5 -> 0.75 at t = 10 s
-    assert session._walk(10.0) == pytest.approx(first)
-    assert session._walk(12.0) == pytest.approx(first + 2 * 0.75)
+def test_learn_is_armed_by_key_and_moves_between_parameters(session):
+    learn = session.controls.router.learn
+    session.handle_key("l", 0.0)
+    assert learn.param == "zoom"
+    session.handle_key("down", 0.0)
+    assert learn.param == "rotation"
+    session.handle_key("escape", 0.0)  # Esc cancels learn; it does not quit
+    assert learn.param is None and not session._quit
 
 
 def test_quit_asks_twice_when_fullscreen(session):
     session.handle_key("f", 0.0)
-    assert session.window.fullscreen and session.params.fullscreen
+    assert session.window.fullscreen and session.live.fullscreen
     assert session.window.size == (1920, 1080)
     session.handle_key("q", 10.0)
     assert not session._quit

@@ -9,7 +9,7 @@ from vj.live.capture import InputDevice, check_channels, find_input
 from vj.live.pacer import FramePacer
 from vj.live.resolution import ResolutionController
 from vj.live.ring import SharedRing
-from vj.live.tap import TapTempo
+from vj.control.tap import TapTempo
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ import numpy as np
 
 from vj.audio.analyzer import analyze_blocks
 from vj.audio.decode import to_mono
+from vj.control.standard import show_params
 from vj.look.headless import OffscreenTarget
 from vj.presets import load_preset
 from vj.render.pipeline import FramePipeline
@@ -29,10 +30,12 @@ def render_frames(gl_ctx, samples: np.ndarray, preset, frames: int, skip: int) -
     timebase = Timebase(Fraction(30))
     table, _, _ = analyze_blocks((samples[i : i + 4096] for i in range(0, len(samples), 4096)), timebase)
     pipeline = FramePipeline(preset, "cpu", gl_ctx)
+    params = show_params(preset)
     target = OffscreenTarget(gl_ctx, *SIZE)
     pictures = []
     for features in table[skip : skip + frames]:
-        pipeline.draw(features, SIZE, target.framebuffer)
+        params.advance(features.time)
+        pipeline.draw(features, SIZE, target.framebuffer, params)
         pictures.append(target.read())
     target.release()
     return np.array(pictures)

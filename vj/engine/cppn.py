@@ -3,7 +3,9 @@
 Why it is fast where the prototype was not:
 - the per-frame inputs (features) are the same for every pixel, so their product with the first layer
   is folded into a per-frame bias instead of being concatenated to every pixel;
-- the coordinate part of the first layer is computed once per resolution and cached;
+- the coordinate grid is built once per resolution and cached; zoom and rotation fold into the first
+  layer's three coordinate columns each frame (a 3-wide product per pixel, next to the hidden layers'
+  width-wide ones), so moving the camera costs nothing measurable;
 - pixels run in cache-sized chunks under inference mode.
 The result is bit-for-bit a function of (net, seed, frame inputs, t): nothing carries over between frames.
 """
@@ -103,25 +105,33 @@ class CPPN:
         first = np.concatenate([self._coord_w, self._frame_w], axis=1)
         return [(first, first_b), *self._hidden, (out_w, self._out_b)]
 
-    def render(self, features: np.ndarray, t: float, width: int, height: int, zoom: float = 1.0) -> np.ndarray:
+    def render(self, features: np.ndarray, t: float, width: int, height: int, zoom: float = 1.0,
+               angle: float = 0.0) -> np.ndarray:
         """One frame as (height, width, 3) floats in 0..1 (float32 on CPU, float16 on CUDA).
 
-        ``zoom`` scales the coordinate plane (above 1 magnifies): a coherent way for the music to move
-        the picture, since the first layer is linear in the coordinates it costs one multiply.
+        ``zoom`` scales the coordinate plane (above 1 magnifies) and ``angle`` turns it (radians): the
+        first layer is linear in the coordinates, so both are a change of its three coordinate columns.
         """
         with torch.inference_mode():
             first_b, out_w = self._weights_at(t)
             inputs = torch.as_tensor(features, dtype=self.dtype, device=self.device)
             bias = first_b + self._frame_w_t @ inputs
-            projected = self._projected_grid(width, height)
-            out = torch.empty((projected.shape[0], self.spec.n_outputs), dtype=self.dtype, device=self.device)
-            for start in range(0, projected.shape[0], self.chunk_pixels):
-                chunk = projected[start : start + self.chunk_pixels]
-                h = activate(self.spec.activation(0), torch.add(bias, chunk, alpha=1.0 / zoom))
+            coord_w = torch.as_tensor(self._camera(zoom, angle), dtype=self.dtype, device=self.device)
+            grid = self._grid(width, height)
+            out = torch.empty((grid.shape[0], self.spec.n_outputs), dtype=self.dtype, device=self.device)
+            for start in range(0, grid.shape[0], self.chunk_pixels):
+                h = activate(self.spec.activation(0), torch.addmm(bias, grid[start : start + self.chunk_pixels], coord_w))
                 for layer, (w, b) in enumerate(self._hidden_t, start=1):
                     h = activate(self.spec.activation(layer), torch.addmm(b, h, w.T))
                 torch.sigmoid(torch.addmm(self._out_b_t, h, out_w.T), out=out[start : start + self.chunk_pixels])
             return out.reshape(height, width, self.spec.n_outputs).cpu().numpy()
+
+    def _camera(self, zoom: float, angle: float) -> np.ndarray:
+        """(3, hidden) coordinate weights for a plane turned by ``angle`` and magnified by ``zoom``:
+        the pixel (x, y) reads the net at R(angle)(x, y) / zoom; r is the same at any angle."""
+        c, s = math.cos(angle) / zoom, math.sin(angle) / zoom
+        turn = np.array([[c, s, 0.0], [-s, c, 0.0], [0.0, 0.0, 1.0 / zoom]], dtype=np.float32)
+        return turn @ self._coord_w.T
 
     def _to_device(self, arrays: list[np.ndarray]) -> list[torch.Tensor]:
         return [torch.as_tensor(a, dtype=self.dtype, device=self.device) for a in arrays]
@@ -131,11 +141,10 @@ class CPPN:
             return self._static
         return [w + o for w, o in zip(self._static, self._to_device(self.evolution.offsets(t)))]
 
-    def _projected_grid(self, width: int, height: int) -> torch.Tensor:
-        """The coordinate part of the first layer for this resolution, computed once."""
+    def _grid(self, width: int, height: int) -> torch.Tensor:
+        """The (pixels, 3) coordinates for this resolution, built once."""
         key = (width, height)
         if key not in self._grids:
-            grid = torch.as_tensor(coordinate_grid(width, height, self.coord_scale), device=self.device)
-            weights = torch.as_tensor(self._coord_w, device=self.device)
-            self._grids = {key: (grid @ weights.T).to(self.dtype).contiguous()}  # keep one size only
+            grid = coordinate_grid(width, height, self.coord_scale)
+            self._grids = {key: torch.as_tensor(grid, dtype=self.dtype, device=self.device)}  # one size only
         return self._grids[key]

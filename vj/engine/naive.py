@@ -7,6 +7,8 @@ the whole frame through an eager `nn.Sequential` with autograd on. Same weights 
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
 from torch import nn
@@ -41,7 +43,8 @@ class NaiveCPPN:
             modules.append(_Activation(spec.activation(layer)) if layer < spec.depth else nn.Sigmoid())
         self.net = nn.Sequential(*modules).to(device=cppn.device, dtype=cppn.dtype)
 
-    def render(self, features: np.ndarray, t: float, width: int, height: int, zoom: float = 1.0) -> np.ndarray:
+    def render(self, features: np.ndarray, t: float, width: int, height: int, zoom: float = 1.0,
+               angle: float = 0.0) -> np.ndarray:
         device, dtype = self.cppn.device, self.cppn.dtype
         linears = [m for m in self.net if isinstance(m, nn.Linear)]
         with torch.no_grad():
@@ -52,6 +55,8 @@ class NaiveCPPN:
         ys = (torch.arange(height, device=device, dtype=torch.float32) + 0.5) / height * 2 - 1
         xs = (torch.arange(width, device=device, dtype=torch.float32) + 0.5) / width * 2 - 1
         y, x = torch.meshgrid(ys * scale, xs * scale * (width / height), indexing="ij")
+        c, s = math.cos(angle), math.sin(angle)
+        x, y = c * x - s * y, s * x + c * y
         coords = torch.stack([x, y, torch.sqrt(x * x + y * y)], dim=-1).reshape(-1, 3).to(dtype)
         frame = torch.as_tensor(features, device=device, dtype=dtype).expand(coords.shape[0], -1)
         out = self.net(torch.cat([coords, frame], dim=1))

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import ctypes
 import os
-import signal
 import time
 from dataclasses import dataclass
 
+from vj.children import detach_from_terminal, exit_if_orphaned
 from vj.live.ring import HEARTBEAT, OVERFLOWS, SEARCHING, STATE, STREAMING, SharedRing
 from vj.timebase import ANALYSIS_RATE
 
@@ -118,7 +118,7 @@ def capture_main(request: CaptureRequest, conn) -> None:
 
     Messages to the parent: ("streaming", device dict), ("missing", reason), ("error", reason).
     """
-    _detach_from_terminal()
+    detach_from_terminal()
     parent = os.getppid()
     ring = SharedRing(request.ring_channels, request.ring_capacity, name=request.ring_name)
     try:
@@ -139,7 +139,7 @@ def capture_main(request: CaptureRequest, conn) -> None:
                 conn.send(message)
                 last_message = message
             ring.ints[STATE] = SEARCHING
-            _exit_if_orphaned(parent)
+            exit_if_orphaned(parent)
             time.sleep(SEARCH_INTERVAL_S)
             sd._terminate()  # PortAudio lists devices once per initialisation: look afresh
             sd._initialize()
@@ -181,27 +181,16 @@ def _stream(sd, ring: SharedRing, device: InputDevice, columns: tuple[int, ...],
     started = monotonic()
     while True:
         time.sleep(0.05)
-        _exit_if_orphaned(parent)
+        exit_if_orphaned(parent)
         now = monotonic()
         last = float(ring.floats[HEARTBEAT])
         if (last and now - last > STALL_S) or (not last and now - started > FIRST_BLOCK_S):
             os._exit(EXIT_STALLED)
 
 
-def _detach_from_terminal() -> None:
-    """Ctrl-C is for the parent, which ends the child itself; and never start a JACK server of our own."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    os.environ.setdefault("JACK_NO_START_SERVER", "1")
-
-
-def _exit_if_orphaned(parent: int) -> None:
-    if os.getppid() != parent:
-        os._exit(0)
-
-
 def list_inputs_main(conn) -> None:
     """Child entry for `vj devices`: send the input list (or why there is none) and leave."""
-    _detach_from_terminal()
+    detach_from_terminal()
     try:
         import sounddevice as sd
 

@@ -7,8 +7,8 @@ rtmidi (ALSA first, JACK where ALSA has no sequencer), monitors through glfw whe
 from __future__ import annotations
 
 import multiprocessing
-import os
 
+from vj.control.midiports import list_ports
 from vj.errors import VJError
 from vj.live.capture import list_inputs_main
 
@@ -37,26 +37,6 @@ def audio_inputs() -> list[tuple]:
     return payload
 
 
-def midi_ports() -> tuple[str, list[str]]:
-    """(the MIDI API used, input port names); ("", []) when no MIDI system is reachable."""
-    try:
-        import rtmidi
-    except ImportError:
-        return "", []
-    for api, label in ((rtmidi.API_LINUX_ALSA, "ALSA"), (rtmidi.API_UNIX_JACK, "JACK")):
-        if api not in rtmidi.get_compiled_api() or (label == "ALSA" and not os.path.exists("/dev/snd/seq")):
-            continue  # (ALSA would print an error of its own before failing)
-        try:
-            midi_in = rtmidi.MidiIn(api)
-        except rtmidi.SystemError:
-            continue
-        try:
-            return label, midi_in.get_ports()
-        finally:
-            midi_in.delete()
-    return "", []
-
-
 def describe_devices() -> str:
     """The text `vj devices` prints."""
     lines = ["Audio inputs (--input INDEX or a part of the name):"]
@@ -69,7 +49,7 @@ def describe_devices() -> str:
         lines.append("   none found (plug in an interface or start the audio server)")
     elif any(default for _, default in inputs):
         lines.append("   (* the system default)")
-    api, ports = midi_ports()
+    api, ports = list_ports()
     lines.append(f"MIDI inputs{f' ({api})' if api else ''}:")
     lines += [f"  {i:3d}  {name}" for i, name in enumerate(ports)] or ["   none found"]
     lines.append("Monitors (--fullscreen INDEX or a part of the name):")

@@ -37,6 +37,8 @@ class HudState:
     beat: float = 0.0
     device: str = ""
     status: str = ""
+    lines: tuple[str, ...] = ()
+    """More lines: the controls (MIDI ports, OSC, a knob waiting for pickup, the last change) or the key map."""
     warnings: tuple[str, ...] = ()
 
 
@@ -88,6 +90,7 @@ class Hud:
         ]
         if state.status:
             lines.append((state.status[:48], TEXT))
+        lines += [(line[:48], TEXT) for line in state.lines]
         lines += [(w[:48], WARNING) for w in state.warnings]
         width = round(330 * s)
         height = round((2 * PAD + LINE * len(lines) + METER_H + 6) * s)

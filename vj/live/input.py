@@ -116,6 +116,15 @@ class LiveInput:
             found = when
         return found
 
+    def audio_time(self, when: float) -> float:
+        """The audio clock (seconds) at monotonic time ``when``: where the newest arrival puts it, carried
+        on at the sample rate. Events from elsewhere (a MIDI clock tick, an OSC beat) land on the picture's
+        clock this way, with the jitter of one callback rather than one block."""
+        if self._arrivals:
+            position, arrived = self._arrivals[-1]
+            return position / ANALYSIS_RATE + (when - arrived)
+        return self.position / ANALYSIS_RATE
+
     # --- internals ---
 
     def _spawn(self) -> None:

@@ -27,17 +27,20 @@ import numpy as np
 
 from vj.audio.analyzer import Analyzer
 from vj.audio.features import FrameFeatures
+from vj.control.controls import Controls
+from vj.control.keys import KEY_HELP
+from vj.control.mapping import find_map, load_map, user_map_path
+from vj.control.standard import apply_preset, show_params
 from vj.live.hud import Hud, HudState
 from vj.live.input import LiveInput
 from vj.live.pacer import FramePacer
 from vj.live.resolution import ResolutionController
 from vj.live.settings import EVOLUTION_STEPS, LiveParams, LiveSettings, step_along
 from vj.live.stats import FrameTrace, LiveStats
-from vj.live.tap import TapTempo
 from vj.live.window import Window, check_display
 from vj.look.look import load_shader
-from vj.presets import resolve_preset
-from vj.timebase import ANALYSIS_RATE, Timebase
+from vj.presets import preset_choices, preset_names, resolve_preset
+from vj.timebase import Timebase
 
 CPU_NET = "24x4"
 """The live net on a CPU: at 256x144 it renders in ~5 ms on two cores, and small nets make the smooth,
@@ -46,6 +49,9 @@ CPU_START_HEIGHT = 144
 QUIT_CONFIRM_S = 3.0
 HISTORY_S = 2.0
 """Analysed frames kept, so a negative --av-offset can show the picture of a moment ago."""
+CHANGE_SHOWN_S = 1.5
+"""How long the HUD shows the parameter a control just moved."""
+KEYS = "keys"
 
 
 @dataclass
@@ -63,6 +69,14 @@ class LiveSession:
         settings.check()
         self.settings = settings
         self.preset = resolve_preset(settings.preset, settings.seed, settings.evolution, settings.net)
+        self.presets = preset_choices(settings.preset)
+        self.params = show_params(self.preset, len(self.presets), self.presets.index(settings.preset))
+        for name, value in settings.params:
+            self.params.set(name, value, "command line")
+        self.params.settle()
+        map_path = find_map(settings.midi_map)
+        self.controls = Controls(self.params, load_map(map_path, self.params, missing_ok=map_path == user_map_path()),
+                                 settings.controls, preset_names(self.presets))
         check_display()
         self.trace: FrameTrace | None = None
         self._quit = False
@@ -78,10 +92,12 @@ class LiveSession:
             device = audio.open()
             self.timing.input_device = device["latency_ms"] / 1000.0
             self.hud_state.device = f"{device['name']} ({device['hostapi']})"
+            self.controls.open()
             self._loop(window)
         finally:
             signal.signal(signal.SIGTERM, previous)
             ended = time.monotonic()
+            self.controls.close()
             if audio is not None:
                 audio.close()
             if self.trace is not None:
@@ -112,22 +128,22 @@ class LiveSession:
             import torch
 
             torch.set_num_threads(max(1, (os.cpu_count() or 2) // 2))
-        if not on_gpu and settings.net is None:
-            self.preset = resolve_preset(settings.preset, settings.seed, settings.evolution, CPU_NET)
+        self._net = settings.net if on_gpu or settings.net is not None else CPU_NET
+        self.preset = resolve_preset(settings.preset, settings.seed, settings.evolution, self._net)
         preset = self.preset
         self.pipeline = FramePipeline(preset, settings.device, ctx)
         engine = preset.engine
-        self.params = LiveParams(seed=engine.seed, evolution=engine.evolution, hud=settings.hud,
-                                 av_offset_ms=settings.av_offset_ms, fullscreen=window.fullscreen,
-                                 net=f"{engine.net.width}x{engine.net.depth}")
+        self.live = LiveParams(seed=engine.seed, hud=settings.hud, av_offset_ms=settings.av_offset_ms,
+                               fullscreen=window.fullscreen, net=f"{engine.net.width}x{engine.net.depth}",
+                               preset_name=preset.name)
+        self._preset_index = int(self.params["preset"])
         self.timebase = Timebase(Fraction(settings.target_fps).limit_denominator(1001))
         self.analyzer = Analyzer(self.timebase)
         period = 1.0 / settings.target_fps
         start_height = window.size[1] if on_gpu else CPU_START_HEIGHT
         self.resolution = ResolutionController(period, window.size, start_height)
         self.pacer = FramePacer(settings.target_fps)
-        self.tap = TapTempo()
-        self.analyzer.clock = self.tap  # while tapped, the tap's beat stands in for the tracker's
+        self.analyzer.clock = self.controls.beats  # tap, OSC tempo or MIDI clock stand in for the tracker
         self.timing = _Timing(render_to_present=period)
         self.history: deque[FrameFeatures] = deque(maxlen=int(HISTORY_S * settings.target_fps) + 1)
         self.hud = Hud(ctx, scale=max(1.0, window.size[1] / 1080))
@@ -144,8 +160,10 @@ class LiveSession:
         self.level = 0.0
         self._quit_armed_until = 0.0
         self._errors_seen: set[str] = set()
-        self._walk_base = (0.0, 0.0)  # (picture time, walk) where the current evolution rate took over
-        self._picture_time = 0.0
+        self._show_keys = False
+        self._control_arrivals: list[float] = []
+        self._change_seen: tuple | None = None
+        self._changed_at = 0.0
 
     # --- the loop ---
 
@@ -172,6 +190,7 @@ class LiveSession:
                 self.timing.render_to_present += 0.1 * (presented - frame_start - self.timing.render_to_present)
                 latency = None if arrived is None else presented - arrived
                 self.stats.frame(presented, work, latency)
+                self.stats.controls(presented, self._control_arrivals)
                 if self.trace is not None and self.current is not None:
                     self._trace_row(presented, work, latency)
                 if self.resolution.observe(work, presented):
@@ -183,7 +202,7 @@ class LiveSession:
         """One silent frame before the clock starts: the first torch call and shader use are slow, and a
         show should not open with dropped frames."""
         silent = FrameFeatures(0, *([0.0] * 12))
-        self.pipeline.look.draw(self.pipeline.net_frame(silent, *self.resolution.internal), silent, self.picture)
+        self.pipeline.draw(silent, self.resolution.internal, self.picture, self.params)
         self.window.ctx.finish()
 
     def _frame(self, now: float) -> float | None:
@@ -199,6 +218,8 @@ class LiveSession:
             return None
 
     def _make_frame(self, now: float) -> float | None:
+        self._control_arrivals = self.controls.poll(now, self._audio_time)
+        self._follow_triggers()
         samples = self.audio.read(now)
         mono = samples.mean(axis=1) if len(samples) else samples.reshape(-1)
         self._meter(mono)
@@ -211,29 +232,39 @@ class LiveSession:
         since_arrival = now - arrived if arrived is not None else 0.0
         picture_time = self.timebase.seconds(self.timebase.frame_end(current.index)) + since_arrival
         seen_at = picture_time + self.timing.render_to_present + self.timing.input_device
-        pulse, phase = self.analyzer.beat_at(seen_at + self.params.av_offset_ms / 1000.0)
+        pulse, phase = self.analyzer.beat_at(seen_at + self.live.av_offset_ms / 1000.0)
         features = replace(current, beat=pulse, beat_phase=phase)
         self.current = features
-        internal = self.resolution.internal
-        if not self.params.freeze:
-            walk = self._walk(picture_time)
-            net = self.pipeline.net_frame(features, *internal, walk=walk)
-            self.pipeline.look.draw(net, features, self.picture)
+        if not self.params["freeze"]:
+            self.params.advance(picture_time)
+            self.pipeline.draw(features, self.resolution.internal, self.picture, self.params)
         self._present(now)
         return arrived
+
+    def _audio_time(self, when: float) -> float:
+        """The audio time of a sound heard at monotonic time ``when`` (a tap, a clock tick, an OSC beat):
+        its samples reach vj one input latency later."""
+        return self.audio.audio_time(when) + self.timing.input_device
+
+    def _follow_triggers(self) -> None:
+        """Reseed and preset switches, whichever control asked for them."""
+        params = self.params
+        if params.fired("reseed"):
+            self.live.seed += 1
+            self.pipeline.reseed(self.live.seed)
+        index = int(params["preset"])
+        if index != self._preset_index:
+            self._preset_index = index
+            preset = resolve_preset(self.presets[index], None, None, self._net)
+            self.pipeline.use_preset(preset)
+            apply_preset(params, preset)
+            self.live.seed, self.live.preset_name = preset.engine.seed, preset.name
 
     def _pick_frame(self) -> FrameFeatures:
         """The newest analysed frame, or one from ``-av_offset`` ago when the picture is to lag the sound."""
         history = self.history
-        lag = max(0, round(-self.params.av_offset_ms / 1000.0 * float(self.timebase.fps)))
+        lag = max(0, round(-self.live.av_offset_ms / 1000.0 * float(self.timebase.fps)))
         return history[max(0, len(history) - 1 - lag)]
-
-    def _walk(self, picture_time: float) -> float:
-        """The evolution walk, continuous when the rate changes: rate x time since the last change."""
-        since, walked = self._walk_base
-        self.params.walk = walked + self.params.evolution * max(0.0, picture_time - since)
-        self._picture_time = picture_time
-        return self.params.walk
 
     def _meter(self, mono: np.ndarray) -> None:
         """Input level for the HUD: peak in dBFS over -60..0, falling back slowly like a PPM."""
@@ -247,7 +278,7 @@ class LiveSession:
         ctx.viewport = (0, 0, *self.window.size)
         self.picture.color_attachments[0].use(0)
         self.present_vao.render(moderngl.TRIANGLES, vertices=3)
-        if self.params.hud:
+        if self.live.hud:
             self._update_hud(now)
             self.hud.draw(self.hud_state, now, self.window.size)
 
@@ -273,7 +304,7 @@ class LiveSession:
         state.budget_ms = 1000.0 * self.pacer.period
         state.internal, state.window = self.resolution.internal, self.resolution.window
         state.bpm = self.analyzer.tempo_bpm
-        state.beat_source = "tap" if self.tap.period else "audio"
+        state.beat_source = self.controls.beats.source
         state.level = self.level
         state.beat = self.current.beat if self.current else 0.0
         warnings = []
@@ -284,12 +315,25 @@ class LiveSession:
             warnings.append(f"{drops} frames dropped in the last 5 s")
         if audio.overflows:
             warnings.append(f"{audio.overflows} input overflows")
-        if self.params.freeze:
+        lines, control_warnings = self.controls.status()
+        warnings += control_warnings
+        if self.params["freeze"]:
             warnings.append("FROZEN (space)")
+        learn = self.controls.router.learn.param
+        if learn is not None:
+            warnings.append(f"MIDI LEARN {learn}: move a control")
+            warnings.append("  up/down: other parameter, l: cancel")
         if now < self._quit_armed_until:
             warnings.append("press q again to quit")
+        change = self.params.last_change
+        if change is not self._change_seen:
+            self._change_seen, self._changed_at = change, now
+        if change is not None and now - self._changed_at < CHANGE_SHOWN_S:
+            name, value, writer = change
+            lines.append(f"{name} {value:.3g}  ({writer})")
         state.warnings = tuple(warnings)
-        state.status = f"evolution {self.params.evolution:g}   seed {self.params.seed}"
+        state.lines = tuple(KEY_HELP if self._show_keys else lines)
+        state.status = (f"{self.live.preset_name}   evolution {self.params['evolution']:.2g}   seed {self.live.seed}")
 
     def _keys(self, window: Window, now: float) -> None:
         for key in window.keys:
@@ -297,35 +341,44 @@ class LiveSession:
         window.keys.clear()
 
     def handle_key(self, key: str, now: float) -> None:
-        """One key press; see `vj live --help` for the map."""
-        params = self.params
-        if key in ("q", "escape"):
+        """One key press; `KEY_HELP` (and `vj live --help`) has the map. Keys that change the picture
+        write the parameter registry, like MIDI and OSC do."""
+        params, live, learn = self.params, self.live, self.controls.router.learn
+        if learn.param is not None and key in ("up", "down", "l", "escape"):
+            if key == "l" or key == "escape":
+                learn.cancel()
+            else:
+                names = list(params.specs)
+                learn.arm(names[(names.index(learn.param) + (1 if key == "down" else -1)) % len(names)])
+        elif key in ("q", "escape"):
             if not self.window.fullscreen or now < self._quit_armed_until:
                 self._quit = True
             else:
                 self._quit_armed_until = now + QUIT_CONFIRM_S
         elif key == "f":
             self.window.toggle_fullscreen()
-            params.fullscreen = self.window.fullscreen
-        elif key == " ":
-            params.freeze = not params.freeze
+            live.fullscreen = self.window.fullscreen
         elif key == "h":
-            params.hud = not params.hud
+            live.hud = not live.hud
+        elif key == "?":
+            self._show_keys = not self._show_keys
+        elif key == " ":
+            params.toggle("freeze", KEYS)
         elif key == "r":
-            params.seed += 1
-            self.pipeline.reseed(params.seed)
+            params.fire("reseed", KEYS)
         elif key in ("[", "]"):
-            self._set_evolution(step_along(params.evolution, EVOLUTION_STEPS, -1 if key == "[" else 1))
+            params.set("evolution", step_along(params.targets["evolution"], EVOLUTION_STEPS, -1 if key == "[" else 1), KEYS)
+        elif key in ("p", "P"):
+            params.set("preset", (params.targets["preset"] + (1 if key == "p" else -1)) % len(self.presets), KEYS)
+        elif key == "l":
+            learn.arm(params.last_change[0] if params.last_change else "zoom")
         elif key == "t":
-            self.tap.tap(self.audio.position / ANALYSIS_RATE + self.timing.input_device)
-            params.tap_bpm = round(self.tap.bpm, 2)
+            self.controls.tap.tap(self._audio_time(time.monotonic()))
+            live.tap_bpm = round(self.controls.tap.bpm, 2)
         elif key == "T":
-            self.tap.clear()
-            params.tap_bpm = 0.0
-
-    def _set_evolution(self, rate: float) -> None:
-        self._walk_base = (self._picture_time, self.params.walk)
-        self.params.evolution = rate
+            self.controls.tap.clear()
+            live.tap_bpm = 0.0
+        self._follow_triggers()
 
     def _trace_row(self, presented: float, work: float, latency: float | None) -> None:
         pixels = np.frombuffer(self.picture.read(components=3), dtype=np.uint8)
@@ -339,7 +392,8 @@ class LiveSession:
         )
 
     def _summary(self, ended: float) -> dict:
-        return self.stats.summary(ended, self.audio, asdict(self.params), {
+        return self.stats.summary(ended, self.audio, {**asdict(self.live), **self.params.snapshot()}, {
+            "controls": self.controls.summary(),
             "started_monotonic": self.started,
             "target_fps": self.settings.target_fps,
             "window": list(self.resolution.window),

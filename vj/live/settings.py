@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from vj.control.controls import ControlSettings
 from vj.errors import VJError
 
 EVOLUTION_STEPS = (0.0, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0)
@@ -31,6 +32,11 @@ class LiveSettings:
     evolution: float | None = None
     vsync: bool = True
     hud: bool = True
+    controls: ControlSettings = ControlSettings()
+    midi_map: str | None = None
+    """``--map``: a shipped map's name or a .toml file; None: the performer's own map, else the generic one."""
+    params: tuple[tuple[str, float], ...] = ()
+    """``--set NAME=VALUE``: parameters to start the show with."""
 
     def check(self) -> None:
         if not 10.0 <= self.target_fps <= 500.0:
@@ -41,6 +47,9 @@ class LiveSettings:
             raise VJError("--duration must be more than 0 seconds")
         if self.size[0] < 16 or self.size[1] < 16:
             raise VJError("--size must be at least 16x16")
+        port = self.controls.osc_port
+        if port is not None and not 0 < port < 65536:
+            raise VJError(f"--osc {port}: use a UDP port from 1 to 65535 (e.g. 9000)")
         for option, path in (("--stats", self.stats), ("--trace", self.trace)):
             if path is not None and not path.parent.resolve().is_dir():
                 raise VJError(f"{option} {path}: the folder {path.parent} does not exist")
@@ -48,18 +57,16 @@ class LiveSettings:
 
 @dataclass
 class LiveParams:
-    """Everything the performer changes during a show; written to the stats file at exit."""
+    """The show's state beyond the parameter registry (the window, the seed the reseeds reached, the
+    preset playing); written to the stats file at exit, with the registry's values."""
 
     seed: int
-    evolution: float
-    freeze: bool = False
     hud: bool = True
     av_offset_ms: float = 0.0
     tap_bpm: float = 0.0
     fullscreen: bool = False
     net: str = ""
-    walk: float = 0.0
-    """How far the evolution walk has gone (the walk's own time)."""
+    preset_name: str = ""
 
 
 def step_along(value: float, steps: tuple[float, ...], direction: int) -> float:

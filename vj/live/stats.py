@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+from collections import deque
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +30,8 @@ class LiveStats:
         self.frame_ms: list[float] = []  # present-to-present intervals
         self.work_ms: list[float] = []  # time spent making each frame, before pacing
         self.latency_ms: list[float] = []
+        self.control_latency_ms: deque[float] = deque(maxlen=100_000)
+        """From a control message reaching vj to the present of the first frame drawn after it."""
         self.dropped = 0
         self.frame_errors = 0
         self.resolutions: list[dict] = []
@@ -43,6 +46,9 @@ class LiveStats:
         self.work_ms.append(1000.0 * work_s)
         if latency_s is not None:
             self.latency_ms.append(1000.0 * latency_s)
+
+    def controls(self, presented: float, arrivals: list[float]) -> None:
+        self.control_latency_ms.extend(1000.0 * (presented - arrival) for arrival in arrivals)
 
     def resolution(self, now: float, internal: tuple[int, int], look: tuple[int, int]) -> None:
         self.resolutions.append({"t": round(now - self.started, 3), "width": internal[0], "height": internal[1],
@@ -76,6 +82,7 @@ class LiveStats:
             "frame_time_ms": _percentiles(self.frame_ms),
             "work_time_ms": _percentiles(self.work_ms),
             "audio_to_frame_latency_ms": _percentiles(self.latency_ms),
+            "control_to_frame_latency_ms": _percentiles(list(self.control_latency_ms)),
             "internal_resolution": self.resolutions,
             "audio": {
                 "device": audio.device,

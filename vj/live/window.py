@@ -76,7 +76,7 @@ class Window:
         self.ctx = moderngl.create_context()
         self._windowed = (*glfw.get_window_pos(self.handle), *size)
         self.keys: list[str] = []
-        """Keys pressed since the loop last looked: typed characters ('f', '[', 'T', ' ') and 'escape'."""
+        """Keys pressed since the loop last looked: typed characters ('f', '[', 'T', ' '), 'escape', 'up', 'down'."""
         glfw.set_char_callback(self.handle, lambda _w, codepoint: self.keys.append(chr(codepoint)))
         glfw.set_key_callback(self.handle, self._on_key)
         self.monitor_name = ""
@@ -84,8 +84,11 @@ class Window:
             self.set_fullscreen(fullscreen)
 
     def _on_key(self, _window, key, _scancode, action, _mods) -> None:
-        if action == self._glfw.PRESS and key == self._glfw.KEY_ESCAPE:
-            self.keys.append("escape")
+        glfw = self._glfw
+        names = {glfw.KEY_ESCAPE: "escape", glfw.KEY_UP: "up", glfw.KEY_DOWN: "down"}
+        held = action == glfw.REPEAT and key != glfw.KEY_ESCAPE  # arrows repeat; a held Esc must not quit twice
+        if key in names and (action == glfw.PRESS or held):
+            self.keys.append(names[key])
 
     @property
     def fullscreen(self) -> bool:

@@ -1,11 +1,13 @@
 """The look: GLSL passes that turn the engine's raw channels into the picture, on any moderngl context.
 
 Live draws it into a window's framebuffer, offline into an EGL framebuffer that is read back, so files
-look exactly like the show. The look takes numpy frames and `FrameFeatures`; it knows nothing of torch.
+look exactly like the show. The look takes numpy frames, `FrameFeatures` and the live parameters
+(hue, palette, brightness, contrast, symmetry, feedback); it knows nothing of torch.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import moderngl
@@ -29,6 +31,22 @@ class LookParams:
     contrast: float = 1.1
     brightness: float = 1.0
 
+    def palette(self) -> tuple[tuple[float, float, float], ...]:
+        return self.palette_a, self.palette_b, self.palette_c, self.palette_d
+
+
+PALETTES: dict[str, tuple[tuple[float, float, float], ...]] = {
+    # Inigo Quilez's cosine palettes (a, b, c, d): the `palette` parameter picks one; 0 is the preset's own.
+    "rainbow": ((0.5, 0.5, 0.5), (0.5, 0.5, 0.5), (1.0, 1.0, 1.0), (0.0, 0.33, 0.67)),
+    "ember": ((0.5, 0.5, 0.5), (0.5, 0.5, 0.5), (1.0, 1.0, 1.0), (0.0, 0.10, 0.20)),
+    "dusk": ((0.5, 0.5, 0.5), (0.5, 0.5, 0.5), (1.0, 1.0, 1.0), (0.3, 0.20, 0.20)),
+    "lagoon": ((0.5, 0.5, 0.5), (0.5, 0.5, 0.5), (1.0, 1.0, 0.5), (0.8, 0.90, 0.30)),
+    "citrus": ((0.5, 0.5, 0.5), (0.5, 0.5, 0.5), (1.0, 0.7, 0.4), (0.0, 0.15, 0.20)),
+    "acid": ((0.5, 0.5, 0.5), (0.5, 0.5, 0.5), (2.0, 1.0, 0.0), (0.5, 0.20, 0.25)),
+    "rust": ((0.8, 0.5, 0.4), (0.2, 0.4, 0.2), (2.0, 1.0, 1.0), (0.0, 0.25, 0.25)),
+    "ice": ((0.55, 0.65, 0.75), (0.35, 0.35, 0.30), (1.0, 1.0, 1.0), (0.55, 0.60, 0.65)),
+}
+
 
 def load_shader(name: str) -> str:
     path = resource_dir("shaders") / name
@@ -43,7 +61,7 @@ class Look:
 
     Args:
         ctx: a moderngl context (a window's or a headless one).
-        params: the palette and tone settings.
+        params: the preset's palette and hue drift.
     """
 
     def __init__(self, ctx: moderngl.Context, params: LookParams):
@@ -54,8 +72,9 @@ class Look:
         )
         self.vao = ctx.vertex_array(self.program, [])
         self.texture: moderngl.Texture | None = None
-        for name in ("palette_a", "palette_b", "palette_c", "palette_d", "contrast", "brightness"):
-            self.program[name].value = getattr(params, name)
+        self._trails: list[moderngl.Framebuffer] = []
+        self.program["cppn"].value = 0
+        self.program["previous"].value = 1
 
     def _upload(self, frame: np.ndarray) -> None:
         """As half floats whatever the engine's precision: plenty for 0..1 channels, and a software
@@ -69,21 +88,60 @@ class Look:
             self.texture.repeat_x = self.texture.repeat_y = False
         self.texture.write(np.ascontiguousarray(frame, dtype=np.float16))
 
-    def draw(self, frame: np.ndarray, features: FrameFeatures, target: moderngl.Framebuffer) -> None:
-        """Draw ``frame`` ((h, w, 3) floats in 0..1, row 0 at the top) into ``target``, upscaled to its size."""
+    def draw(self, frame: np.ndarray, features: FrameFeatures, target: moderngl.Framebuffer,
+             controls: Mapping[str, float]) -> None:
+        """Draw ``frame`` ((h, w, 3) floats in 0..1, row 0 at the top) into ``target``, upscaled to its size,
+        with the live parameters in ``controls``."""
         self._upload(frame)
         program = self.program
+        choice = int(controls["palette"])
+        palette = self.params.palette() if choice == 0 else list(PALETTES.values())[choice - 1]
+        for name, value in zip(("palette_a", "palette_b", "palette_c", "palette_d"), palette):
+            program[name].value = value
         program["source_size"].value = (frame.shape[1], frame.shape[0])
-        program["hue_shift"].value = (self.params.hue_rate * features.time) % 1.0
+        program["hue_shift"].value = (self.params.hue_rate * features.time + controls["hue"]) % 1.0
+        program["contrast"].value = controls["contrast"]
+        program["brightness"].value = controls["brightness"]
+        program["symmetry"].value = controls["symmetry"]
         program["beat"].value = features.beat
         program["bass"].value = features.bass
         program["treble"].value = features.treble
-        target.use()
         self.texture.use(0)
-        program["cppn"].value = 0
+        feedback = controls["feedback"]
+        program["feedback"].value = feedback
+        if feedback <= 0.0:
+            self._release_trails()
+            target.use()
+            self.vao.render(moderngl.TRIANGLES, vertices=3)
+            return
+        previous, current = self._trail_buffers(target.size)
+        previous.color_attachments[0].use(1)
+        current.use()
         self.vao.render(moderngl.TRIANGLES, vertices=3)
+        self.ctx.copy_framebuffer(target, current)
+        self._trails.reverse()
+
+    def _trail_buffers(self, size: tuple[int, int]) -> list[moderngl.Framebuffer]:
+        """(last frame, this frame) at the target's size: feedback reads the one while drawing the other.
+        They start black, so turning feedback on never flashes."""
+        if not self._trails or self._trails[0].size != size:
+            self._release_trails()
+            for _ in range(2):
+                texture = self.ctx.texture(size, 4)
+                texture.filter = (moderngl.LINEAR, moderngl.LINEAR)
+                framebuffer = self.ctx.framebuffer(color_attachments=[texture])
+                framebuffer.clear(0.0, 0.0, 0.0, 1.0)
+                self._trails.append(framebuffer)
+        return self._trails
+
+    def _release_trails(self) -> None:
+        for framebuffer in self._trails:
+            framebuffer.color_attachments[0].release()
+            framebuffer.release()
+        self._trails = []
 
     def release(self) -> None:
+        self._release_trails()
         for resource in (self.texture, self.vao, self.program):
             if resource is not None:
                 resource.release()

@@ -20,6 +20,7 @@ from tqdm import tqdm
 
 from vj.audio.decode import AudioSource, open_audio
 from vj.audio.report import analyze_source
+from vj.control.standard import show_params
 from vj.errors import VJError
 from vj.look.headless import OffscreenTarget, headless_context
 from vj.output.frames import PngWriter
@@ -98,6 +99,10 @@ def render_file(settings: RenderSettings, progress: bool = True) -> RenderResult
     """Render ``settings.audio`` to ``settings.output``; Ctrl-C keeps a playable file of what was done."""
     settings.check()
     preset = resolve_preset(settings.preset, settings.seed, settings.evolution, settings.net)
+    params = show_params(preset)
+    for name, value in settings.params:
+        params.set(name, value, "command line")
+    params.settle()
     source = open_audio(settings.audio)
     timebase = Timebase(settings.fps)
     table, total, _ = analyze_source(source, timebase, progress)
@@ -127,7 +132,8 @@ def render_file(settings: RenderSettings, progress: bool = True) -> RenderResult
             for n in range(first, last):
                 if stop.requested:
                     break
-                pipeline.draw(table[n], internal, target.framebuffer)
+                params.advance(table[n].time)
+                pipeline.draw(table[n], internal, target.framebuffer, params)
                 rgb = target.read()
                 writer.write_frame(rgb)
                 start, end = timebase.frame_start(n), min(timebase.frame_end(n), total)

@@ -56,6 +56,8 @@ class RenderSettings:
     start_s: float = 0.0
     duration_s: float | None = None
     force: bool = False
+    params: tuple[tuple[str, float], ...] = ()
+    """Live parameters to hold at a value for the whole render (``--set zoom=1.5``)."""
 
     def check(self) -> None:
         """Reject what cannot work before any slow step starts."""

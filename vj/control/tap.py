@@ -32,6 +32,14 @@ class TapTempo:
             self.period = float(np.median(np.diff(self._taps[-8:])))
             self.anchor = t
 
+    def set_bpm(self, bpm: float, t: float) -> None:
+        """Set the tempo outright (`/vj/tempo`): the phase stays where taps put it, or starts at ``t``
+        when there is none yet. Pending taps are dropped so the next count starts fresh."""
+        if not self.period:
+            self.anchor = t
+        self.period = 60.0 / bpm
+        self._taps.clear()
+
     def clear(self) -> None:
         self._taps.clear()
         self.period = 0.0
