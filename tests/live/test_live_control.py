@@ -123,3 +123,35 @@ def test_midi_and_osc_steer_a_live_show(live_env, jack, tmp_path):
     assert figures["fps_flood"] >= 0.9 * figures["fps_quiet"] > 20, "the flood cost frames"
     latency = stats["control_to_frame_latency_ms"]  # a frame period is 33 ms here
     assert latency["p50"] < 100 and latency["p95"] < 200
+
+
+def test_midi_learn_binds_the_next_moving_controls_and_saves_the_map(jack, tmp_path):
+    path = tmp_path / "my-controller.toml"
+    learn = start_vj(jack.env, "midi", "learn", "zoom", "freeze", "--map", path, "--midi", PORT, "--timeout", "30")
+    send = Sender(jack.env)
+    try:
+        send("open")
+        jack.wait_for_port("vj-midi:in")
+        time.sleep(0.3)
+        send("sweep 2 21 0 40")  # a knob on channel 2: zoom
+        time.sleep(1.0)  # learn waits for the knob to rest before it arms the next parameter
+        send("send 144 50 90")  # a pad: freeze
+        out, err = learn.communicate(timeout=30)
+    finally:
+        send.close()
+    assert learn.returncode == 0, err
+    assert "cc 21 ch 2 -> zoom" in out and "note 50 ch 1 -> freeze" in out
+    from vj.control.commands import default_params
+    from vj.control.mapping import load_map
+
+    bindings = {b.param: b for b in load_map(path, default_params()).bindings}
+    assert (bindings["zoom"].kind, bindings["zoom"].number, bindings["zoom"].channel) == ("cc", 21, 2)
+    assert (bindings["freeze"].kind, bindings["freeze"].number) == ("note", 50)
+
+
+def test_midi_learn_with_nothing_moving_gives_up_in_one_line(jack, tmp_path):
+    learn = start_vj(jack.env, "midi", "learn", "zoom", "--map", tmp_path / "m.toml", "--timeout", "1")
+    out, err = learn.communicate(timeout=30)
+    assert learn.returncode == 2 and "Traceback" not in err
+    assert err.startswith("vj: error: no control moved within 1 s") and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "m.toml").exists()

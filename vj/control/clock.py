@@ -51,8 +51,10 @@ class MidiClock:
             self._restart(self._count)
         elif status == 0xFC:
             self._stopped = True
-        elif status == 0xF2 and len(data) >= 3:  # song position, in 16ths: 6 ticks each
-            self._restart((data[1] | data[2] << 7) * 6)
+        elif status == 0xF2 and len(data) >= 3:  # song position, in 16ths of 6 ticks: a DAW's playhead moved
+            self._count = (data[1] | data[2] << 7) * 6  # (stopped or not: Continue starts it from there)
+            self._ticks.clear()
+            self._fit = None
         else:
             return False
         return True
@@ -84,7 +86,7 @@ class MidiClock:
         if len(self._ticks) < MIN_TICKS or self._stopped:
             return 0.0, 0.0
         intercept, slope = self._line()
-        beats = (intercept + slope * t) / TICKS_PER_BEAT
+        beats = round((intercept + slope * t) / TICKS_PER_BEAT, 9)  # a frame exactly on a beat flashes fully
         phase = beats % 1.0
         return beat_pulse(phase * TICKS_PER_BEAT / slope, TICKS_PER_BEAT / slope), phase
 

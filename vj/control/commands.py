@@ -16,14 +16,14 @@ SETTLE_S = 0.4
 """After a binding, learn waits until the control has been still this long before arming the next."""
 
 
-def _params():
+def default_params():
     names = preset_choices("default")
     return show_params(load_preset(), len(names), names.index("default"))
 
 
 def describe_params() -> str:
     """The text `vj params` prints: every parameter, the palettes, presets and shipped MIDI maps."""
-    params = _params()
+    params = default_params()
     lines = ["Parameters (MIDI maps, OSC /vj/param/NAME, vj render --set NAME=VALUE):"]
     lines += [f"  {spec.describe()}" for spec in params.specs.values()]
     lines.append("Palettes (palette = N): 0 the preset's own, " +
@@ -55,7 +55,7 @@ def describe_message(data: tuple[int, ...]) -> str:
 
 def learn(names: list[str], map_name: str | None, wanted: str | None, timeout_s: float, say=print) -> None:
     """Bind each parameter in ``names`` to the next control that moves, saving the map after each."""
-    params = _params()
+    params = default_params()
     for name in names:
         params.spec(name)  # an unknown name fails before any MIDI opens
     source = find_map(map_name)

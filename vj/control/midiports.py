@@ -5,9 +5,9 @@ while a fresh process opens MIDI in ~40 ms. A child can crash or hang and the sh
 parent (`vj.control.midi.MidiInput`) starts another.
 
 Why batches: a controller (or a flood) can send thousands of messages a second. rtmidi's callback only
-stamps and queues each one; every couple of milliseconds the child keeps the newest value of each knob
-(control change, pitch bend), keeps everything else in order (notes, clock, transport), and sends one
-batch. The render thread then sees tens of messages a frame, never thousands.
+stamps and queues each one; every couple of milliseconds the child keeps the first and newest value of
+each knob (control change, pitch bend), keeps everything else in order (notes, clock, transport), and
+sends one batch. The render thread then sees tens of messages a frame, never thousands.
 """
 
 from __future__ import annotations
@@ -52,21 +52,28 @@ def midi_api(rtmidi) -> tuple[int, str] | None:
     return None
 
 
+def _knob(message: tuple[float, str, tuple[int, ...]]) -> tuple | None:
+    """The knob a control change or pitch bend comes from (port, status, controller); None for the rest."""
+    data = message[2]
+    kind = data[0] & 0xF0
+    if kind in (0xB0, 0xE0) and len(data) >= 2:
+        return message[1], data[0], data[1] if kind == 0xB0 else None
+    return None
+
+
 def coalesce(batch: list[tuple[float, str, tuple[int, ...]]]) -> list[tuple[float, str, tuple[int, ...]]]:
-    """The batch with only the newest control change per (port, channel, controller) and the newest pitch
-    bend per (port, channel); every other message stays, in order."""
-    kept, seen = [], set()
-    for message in reversed(batch):
-        data = message[2]
-        kind = data[0] & 0xF0
-        if kind in (0xB0, 0xE0) and len(data) >= 2:
-            key = (message[1], data[0], data[1] if kind == 0xB0 else None)
-            if key in seen:
-                continue
-            seen.add(key)
-        kept.append(message)
-    kept.reverse()
-    return kept
+    """The batch with only the first and the newest position of each knob (control change, pitch bend);
+    every other message stays, in order. The first is kept so soft takeover still sees a knob that was
+    turned *through* its parameter's value within one batch."""
+    first: dict[tuple, int] = {}
+    last: dict[tuple, int] = {}
+    for index, message in enumerate(batch):
+        knob = _knob(message)
+        if knob is not None:
+            first.setdefault(knob, index)
+            last[knob] = index
+    return [message for index, message in enumerate(batch)
+            if (knob := _knob(message)) is None or index in (first[knob], last[knob])]
 
 
 def midi_main(request: MidiRequest, conn) -> None:

@@ -137,9 +137,10 @@ class MidiRouter:
         was_high = self._high.get(key)
         self._high[key] = high = value >= 64
         changed = self._apply("cc", number, channel, value / 127.0, pressed=high and not was_high)
-        if number < 32:
+        if number < 32:  # a new MSB zeroes the LSB (MIDI 1.0), so turning up never overshoots
             self._msb[key] = value
-            fine = (value << 7 | self._lsb.get(key, 0)) / 16383.0
+            self._lsb.pop(key, None)
+            fine = (value << 7) / 16383.0
             changed |= self._apply("cc14", number, channel, fine, pressed=False)
         elif number < 64:
             msb_key = (channel, number - 32)
