@@ -7,7 +7,6 @@ names the file, the key and what is expected.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from vj.engine.net import NetSpec, parse_net
 from vj.errors import VJError
 from vj.look.look import LookParams
 from vj.resources import resource_dir
+from vj.tomlfile import read_toml
 
 SCHEMA = 1
 
@@ -67,12 +67,7 @@ def preset_names(choices: list[str]) -> list[str]:
 
 def load_preset(name: str = "default") -> Preset:
     path = find_preset(name)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise VJError(f"{path}: cannot read the preset ({error.strerror})") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise VJError(f"{path}: not valid TOML ({error})") from None
+    data = read_toml(path, "the preset")
     schema = data.pop("schema", None)
     if schema != SCHEMA:
         raise VJError(f"{path}: schema {schema!r} is not supported; this vj reads schema {SCHEMA}")

@@ -27,13 +27,13 @@ from __future__ import annotations
 import math
 import os
 import tempfile
-import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from vj.control.params import Params
 from vj.errors import VJError
 from vj.resources import resource_dir
+from vj.tomlfile import read_toml
 
 SCHEMA = 1
 KINDS = ("cc", "cc14", "note", "program", "pitchbend")
@@ -155,12 +155,7 @@ def load_map(path: Path, params: Params, missing_ok: bool = False) -> MidiMap:
     empty map that learn will create."""
     if missing_ok and not path.exists():
         return MidiMap(name=path.stem, path=path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise VJError(f"{path}: cannot read the MIDI map ({error.strerror})") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise VJError(f"{path}: not valid TOML ({error})") from None
+    data = read_toml(path, "the MIDI map")
     if data.get("schema") != SCHEMA:
         raise VJError(f"{path}: schema {data.get('schema')!r} is not supported; this vj reads MIDI maps of schema {SCHEMA}")
     unknown = set(data) - {"schema", "name", "pickup", "smoothing", "bind"}
