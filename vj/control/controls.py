@@ -16,6 +16,10 @@ from vj.control.router import MidiRouter
 from vj.control.tap import TapTempo
 
 
+CHANGE_SHOWN_S = 1.5
+"""How long the HUD shows the parameter a control just moved."""
+
+
 @dataclass(frozen=True)
 class ControlSettings:
     """``--midi``, ``--no-midi``, ``--osc``, ``--osc-host`` and ``--clock`` of `vj live`."""
@@ -51,6 +55,8 @@ class Controls:
         self.notice = ""
         """The newest thing learn did, for the HUD."""
         self.save_failed = ""
+        self._change_seen: tuple | None = None
+        self._changed_at = 0.0
 
     def open(self) -> None:
         if self.midi is not None:
@@ -95,9 +101,18 @@ class Controls:
         self.save_failed = ""
         self.notice += f", saved to {path.name}"
 
-    def status(self) -> tuple[list[str], list[str]]:
-        """(HUD lines, HUD warnings) about the controls."""
+    def status(self, now: float) -> tuple[list[str], list[str]]:
+        """(HUD lines, HUD warnings) about the controls at monotonic time ``now``."""
         lines, warnings = [], []
+        change = self.params.last_change
+        if change is not self._change_seen:
+            self._change_seen, self._changed_at = change, now
+        if change is not None and now - self._changed_at < CHANGE_SHOWN_S:
+            name, value, writer = change
+            lines.append(f"{name} {value:.3g}  ({writer})")
+        if self.router.learn.param is not None:
+            warnings.append(f"MIDI LEARN {self.router.learn.param}: move a control")
+            warnings.append("  up/down: other parameter, l: cancel")
         if self.notice:
             lines.append(self.notice)
         if self.save_failed:

@@ -49,8 +49,6 @@ CPU_START_HEIGHT = 144
 QUIT_CONFIRM_S = 3.0
 HISTORY_S = 2.0
 """Analysed frames kept, so a negative --av-offset can show the picture of a moment ago."""
-CHANGE_SHOWN_S = 1.5
-"""How long the HUD shows the parameter a control just moved."""
 KEYS = "keys"
 
 
@@ -162,8 +160,6 @@ class LiveSession:
         self._errors_seen: set[str] = set()
         self._show_keys = False
         self._control_arrivals: list[float] = []
-        self._change_seen: tuple | None = None
-        self._changed_at = 0.0
 
     # --- the loop ---
 
@@ -315,22 +311,12 @@ class LiveSession:
             warnings.append(f"{drops} frames dropped in the last 5 s")
         if audio.overflows:
             warnings.append(f"{audio.overflows} input overflows")
-        lines, control_warnings = self.controls.status()
+        lines, control_warnings = self.controls.status(now)
         warnings += control_warnings
         if self.params["freeze"]:
             warnings.append("FROZEN (space)")
-        learn = self.controls.router.learn.param
-        if learn is not None:
-            warnings.append(f"MIDI LEARN {learn}: move a control")
-            warnings.append("  up/down: other parameter, l: cancel")
         if now < self._quit_armed_until:
             warnings.append("press q again to quit")
-        change = self.params.last_change
-        if change is not self._change_seen:
-            self._change_seen, self._changed_at = change, now
-        if change is not None and now - self._changed_at < CHANGE_SHOWN_S:
-            name, value, writer = change
-            lines.append(f"{name} {value:.3g}  ({writer})")
         state.warnings = tuple(warnings)
         state.lines = tuple(KEY_HELP if self._show_keys else lines)
         state.status = (f"{self.live.preset_name}   evolution {self.params['evolution']:.2g}   seed {self.live.seed}")
