@@ -14,7 +14,7 @@ from typing import Any
 from vj.engine.net import NetSpec, parse_net
 from vj.errors import VJError
 from vj.look.look import LookParams
-from vj.resources import resource_dir
+from vj.resources import find_toml, shipped_names
 from vj.tomlfile import read_toml
 
 SCHEMA = 1
@@ -43,20 +43,16 @@ class Preset:
 
 def find_preset(name: str) -> Path:
     """A shipped preset by name, or a path to a .toml file."""
-    path = Path(name)
-    if path.suffix == ".toml" or path.exists():
-        return path
-    shipped = resource_dir("presets") / f"{name}.toml"
-    if not shipped.is_file():
-        available = ", ".join(sorted(p.stem for p in resource_dir("presets").glob("*.toml")))
-        raise VJError(f"no preset named {name!r}; shipped presets: {available}")
-    return shipped
+    path = find_toml(name, "presets")
+    if path is None:
+        raise VJError(f"no preset named {name!r}; shipped presets: {', '.join(shipped_names('presets'))}")
+    return path
 
 
 def preset_choices(current: str) -> list[str]:
     """What the ``preset`` parameter steps through: the shipped presets by name, and ``current`` too when
     it is a file of the performer's own."""
-    shipped = sorted(p.stem for p in resource_dir("presets").glob("*.toml"))
+    shipped = shipped_names("presets")
     return shipped if current in shipped else [*shipped, current]
 
 

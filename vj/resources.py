@@ -1,4 +1,4 @@
-"""Where the shipped shaders, presets and demo track live, installed or in a source checkout."""
+"""Where the shipped shaders, presets, MIDI maps and demo track live, installed or in a source checkout."""
 
 from pathlib import Path
 
@@ -11,3 +11,18 @@ def resource_dir(name: str) -> Path:
     if packaged.is_dir():
         return packaged
     return _PACKAGE.parent / name
+
+
+def shipped_names(folder: str) -> list[str]:
+    """The shipped .toml files in ``folder`` (presets, maps), by name."""
+    return sorted(p.stem for p in resource_dir(folder).glob("*.toml"))
+
+
+def find_toml(name: str, folder: str) -> Path | None:
+    """What a command line's NAME means: a .toml file (or any path that exists) as given, else the shipped
+    ``folder/NAME.toml``; None when it is neither."""
+    path = Path(name)
+    if path.suffix == ".toml" or path.exists():
+        return path
+    shipped = resource_dir(folder) / f"{name}.toml"
+    return shipped if shipped.is_file() else None

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from vj.control import mapping
-from vj.control.mapping import Binding, MidiMap, find_map, load_map, save_path, shipped_maps, user_map_path
+from vj.control.mapping import Binding, MidiMap, find_map, load_map, save_path, user_map_path
 from vj.control.standard import show_params
 from vj.errors import VJError
 from vj.presets import load_preset
-from vj.resources import resource_dir
+from vj.resources import resource_dir, shipped_names
 
 HEAD = "schema = 1\n"
 
@@ -35,7 +35,7 @@ def test_shipped_map_loads(params, name):
 
 
 def test_every_shipped_map_is_tested():
-    assert shipped_maps() == ["apcmini", "generic", "nanokontrol2"]
+    assert shipped_names("maps") == ["apcmini", "generic", "nanokontrol2"]
 
 
 BIND = HEAD + "[[bind]]\n"

@@ -45,22 +45,19 @@ class MidiClock:
                 self._count += 1
                 self._fit = None
             self._last = t
-        elif status == 0xFA:  # start: from the top
-            self._restart(0)
-        elif status == 0xFB:  # continue: from where it stopped
-            self._restart(self._count)
+        elif status in (0xFA, 0xFB):  # start from the top; continue from where it stopped
+            self._stopped = False
+            self._count_from(0 if status == 0xFA else self._count)
         elif status == 0xFC:
             self._stopped = True
         elif status == 0xF2 and len(data) >= 3:  # song position, in 16ths of 6 ticks: a DAW's playhead moved
-            self._count = (data[1] | data[2] << 7) * 6  # (stopped or not: Continue starts it from there)
-            self._ticks.clear()
-            self._fit = None
+            self._count_from((data[1] | data[2] << 7) * 6)  # stopped or not: Continue starts it from there
         else:
             return False
         return True
 
-    def _restart(self, count: int) -> None:
-        self._stopped = False
+    def _count_from(self, count: int) -> None:
+        """Count ticks on from ``count``; the old ticks no longer fit the line."""
         self._count = count
         self._ticks.clear()
         self._fit = None

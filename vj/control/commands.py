@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import time
 
-from vj.control.mapping import find_map, load_map, save_path, shipped_maps, user_map_path
+from vj.control.mapping import find_map, load_map, save_path, user_map_path
 from vj.control.midi import MidiInput
 from vj.control.router import MidiRouter
 from vj.control.standard import show_params
 from vj.errors import VJError
 from vj.look.look import PALETTES
 from vj.presets import load_preset, preset_choices
+from vj.resources import shipped_names
 
 SETTLE_S = 0.4
 """After a binding, learn waits until the control has been still this long before arming the next."""
@@ -29,7 +30,7 @@ def describe_params() -> str:
     lines.append("Palettes (palette = N): 0 the preset's own, " +
                  ", ".join(f"{i} {name}" for i, name in enumerate(PALETTES, start=1)))
     lines.append("Presets (preset = N): " + ", ".join(f"{i} {name}" for i, name in enumerate(preset_choices("default"))))
-    lines.append(f"MIDI maps (--map NAME): {', '.join(shipped_maps())}; your own: {user_map_path()}")
+    lines.append(f"MIDI maps (--map NAME): {', '.join(shipped_names('maps'))}; your own: {user_map_path()}")
     return "\n".join(lines)
 
 

@@ -32,7 +32,7 @@ from pathlib import Path
 
 from vj.control.params import Params
 from vj.errors import VJError
-from vj.resources import resource_dir
+from vj.resources import find_toml, resource_dir, shipped_names
 from vj.tomlfile import read_toml
 
 SCHEMA = 1
@@ -132,22 +132,16 @@ def save_path(midi_map: MidiMap) -> Path:
     return path
 
 
-def shipped_maps() -> list[str]:
-    return sorted(p.stem for p in resource_dir("maps").glob("*.toml"))
-
-
 def find_map(name: str | None) -> Path:
     """``--map``: a .toml path or a shipped map's name; without it the user's map, else the generic one."""
     if name is None:
         user = user_map_path()
         return user if user.is_file() else resource_dir("maps") / f"{DEFAULT_MAP}.toml"
-    path = Path(name)
-    if path.suffix == ".toml" or path.exists():
-        return path
-    shipped = resource_dir("maps") / f"{name}.toml"
-    if not shipped.is_file():
-        raise VJError(f"no MIDI map named {name!r}; shipped maps: {', '.join(shipped_maps())} (or give a .toml file)")
-    return shipped
+    path = find_toml(name, "maps")
+    if path is None:
+        raise VJError(f"no MIDI map named {name!r}; shipped maps: {', '.join(shipped_names('maps'))} "
+                      "(or give a .toml file)")
+    return path
 
 
 def load_map(path: Path, params: Params, missing_ok: bool = False) -> MidiMap:

@@ -13,7 +13,7 @@ continuous however the rate is changed.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from vj.errors import VJError
 
@@ -150,16 +150,6 @@ class Params:
         self.last_change = (name, target, writer)
         return target
 
-    def set_unit(self, name: str, unit: float, writer: str = "") -> float:
-        """Set ``name`` from a knob position 0..1 along its own curve and range."""
-        spec = self.spec(name)
-        return self.set(name, curve_value(spec.curve, unit, spec.minimum, spec.maximum), writer)
-
-    def unit(self, name: str) -> float:
-        """Where ``name``'s target sits along its own curve, 0..1."""
-        spec = self.spec(name)
-        return curve_unit(spec.curve, self.targets[name], spec.minimum, spec.maximum)
-
     def toggle(self, name: str, writer: str = "") -> float:
         return self.set(name, 0.0 if self.targets[name] else 1.0, writer)
 
@@ -177,7 +167,7 @@ class Params:
         spec = self.spec(name)
         if not (math.isfinite(seconds) and 0.0 <= seconds <= 60.0):
             raise VJError(f"smoothing for {name}: {seconds!r} is not 0..60 seconds")
-        self.specs[name] = ParamSpec(**{**spec.__dict__, "smoothing_s": float(seconds)})
+        self.specs[name] = replace(spec, smoothing_s=float(seconds))
 
     def settle(self) -> None:
         """Every value at its target now: a show or render that starts with set values, not a glide."""

@@ -3,7 +3,7 @@ MIDI clock, and MIDI learn."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from vj.control.clock import MidiClock
 from vj.control.mapping import Binding, MidiMap
@@ -126,7 +126,7 @@ class MidiRouter:
             return False
         spec = self.params.specs[binding.param]
         if spec.curve == "step" and binding.kind == "note":  # a pad learned to a choice selects this one
-            binding = Binding(binding.param, "note", binding.number, binding.channel, value=self.params.targets[spec.name])
+            binding = replace(binding, value=self.params.targets[spec.name])
         self.map.learn(binding)
         self.use_map(self.map)
         self.learned = binding

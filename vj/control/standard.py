@@ -13,10 +13,12 @@ from vj.presets import Preset
 PRESET_WRITER = "preset"
 
 
-def show_params(preset: Preset, preset_count: int = 1, preset_index: int = 0) -> Params:
-    """The registry for a show (or an offline render) that starts with ``preset``."""
+def show_params(preset: Preset, preset_count: int = 1, preset_index: int = 0,
+                overrides: tuple[tuple[str, float], ...] = ()) -> Params:
+    """The registry for a show (or an offline render) that starts with ``preset``, and with the command
+    line's ``--set`` values in ``overrides`` from the first frame (no glide from the defaults)."""
     engine, look = preset.engine, preset.look
-    return Params([
+    params = Params([
         ParamSpec("evolution", 0.0, 5.0, engine.evolution, "log", 0.3,
                   "speed of the net's slow walk; 0 holds the look still"),
         ParamSpec("morph", 0.0, 1.0, 0.0, "linear", 0.15, "scrubs the net along its walk: a knob through its latent space"),
@@ -40,6 +42,10 @@ def show_params(preset: Preset, preset_count: int = 1, preset_index: int = 0) ->
         ParamSpec("preset", 0, max(preset_count - 1, 0), preset_index, "step", 0.0,
                   "which preset plays: the shipped presets in name order (`vj params`)"),
     ])
+    for name, value in overrides:
+        params.set(name, value, "command line")
+    params.settle()
+    return params
 
 
 def apply_preset(params: Params, preset: Preset) -> None:

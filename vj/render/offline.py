@@ -99,10 +99,7 @@ def render_file(settings: RenderSettings, progress: bool = True) -> RenderResult
     """Render ``settings.audio`` to ``settings.output``; Ctrl-C keeps a playable file of what was done."""
     settings.check()
     preset = resolve_preset(settings.preset, settings.seed, settings.evolution, settings.net)
-    params = show_params(preset)
-    for name, value in settings.params:
-        params.set(name, value, "command line")
-    params.settle()
+    params = show_params(preset, overrides=settings.params)
     source = open_audio(settings.audio)
     timebase = Timebase(settings.fps)
     table, total, _ = analyze_source(source, timebase, progress)
