@@ -1,10 +1,36 @@
-"""What every device child (audio capture, MIDI input) does the same way: ignore Ctrl-C, never start a
-JACK server of its own, and leave when its parent is gone."""
+"""Device children (audio capture, MIDI input, device listing): how the parent starts and stops them,
+and what every child does the same way: ignore Ctrl-C, never start a JACK server of its own, and leave
+when its parent is gone."""
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import signal
+from multiprocessing.connection import Connection
+
+RESPAWN_INTERVAL_S = 0.5
+"""A supervisor starts a dead child again after this long, never in a tight loop."""
+
+
+def start_child(target, *args, name: str) -> tuple[multiprocessing.Process, Connection]:
+    """``target(*args, conn)`` in a fresh daemon process (spawned, not forked: nothing of the parent's
+    threads, GL or audio state comes along). Returns it and the reading end of the one-way pipe ``conn``."""
+    mp = multiprocessing.get_context("spawn")
+    receiver, sender = mp.Pipe(duplex=False)
+    process = mp.Process(target=target, args=(*args, sender), daemon=True, name=name)
+    process.start()
+    sender.close()
+    return process, receiver
+
+
+def stop_child(process: multiprocessing.Process | None) -> None:
+    """Kill the child if it still runs (it may be stuck in a dead driver) and reap it."""
+    if process is None:
+        return
+    if process.is_alive():
+        process.kill()
+    process.join(timeout=1.0)
 
 
 def detach_from_terminal() -> None:

@@ -7,12 +7,11 @@ appears, the child opens it within `RESCAN_S`. A child that crashes or stops tal
 
 from __future__ import annotations
 
-import multiprocessing
 import time
 
+from vj.children import RESPAWN_INTERVAL_S, start_child, stop_child
 from vj.control.midiports import ALIVE_S, MidiRequest, midi_main
 
-RESPAWN_INTERVAL_S = 0.5
 HUNG_CHILD_S = 2.0
 """A child silent this long (it speaks every `ALIVE_S`) is stuck in a dead driver: it is killed."""
 
@@ -33,7 +32,6 @@ class MidiInput:
 
     def __init__(self, wanted: str | None = None):
         self.request = MidiRequest(wanted)
-        self._mp = multiprocessing.get_context("spawn")
         self.ports: list[str] = []
         self.lost: list[str] = []
         self.problem = ""
@@ -48,9 +46,7 @@ class MidiInput:
         self._spawn(time.monotonic())
 
     def close(self) -> None:
-        if self._process is not None and self._process.is_alive():
-            self._process.kill()
-            self._process.join(timeout=1.0)
+        stop_child(self._process)
         self._process = None
 
     def poll(self, now: float | None = None) -> list[Message]:
@@ -90,11 +86,7 @@ class MidiInput:
         self.problem = ""
 
     def _spawn(self, now: float) -> None:
-        self._conn, child_conn = self._mp.Pipe(duplex=False)
-        self._process = self._mp.Process(target=midi_main, args=(self.request, child_conn), daemon=True,
-                                         name="vj-midi")
-        self._process.start()
-        child_conn.close()
+        self._process, self._conn = start_child(midi_main, self.request, name="vj-midi")
         self._spawned_at = self._heard_at = now
 
     def _supervise(self, now: float) -> None:

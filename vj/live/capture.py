@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 
 from vj.children import detach_from_terminal, exit_if_orphaned
-from vj.live.ring import HEARTBEAT, OVERFLOWS, SEARCHING, STATE, STREAMING, SharedRing
+from vj.live.ring import HEARTBEAT, OVERFLOWS, SharedRing
 from vj.timebase import ANALYSIS_RATE
 
 JACK_CLIENT_NAME = b"vj"
@@ -138,7 +138,6 @@ def capture_main(request: CaptureRequest, conn) -> None:
             if message != last_message:
                 conn.send(message)
                 last_message = message
-            ring.ints[STATE] = SEARCHING
             exit_if_orphaned(parent)
             time.sleep(SEARCH_INTERVAL_S)
             sd._terminate()  # PortAudio lists devices once per initialisation: look afresh
@@ -174,7 +173,6 @@ def _stream(sd, ring: SharedRing, device: InputDevice, columns: tuple[int, ...],
     except sd.PortAudioError as error:
         conn.send(("error", f"cannot open {device.name}: {error}"))
         os._exit(EXIT_ERROR)
-    ring.ints[STATE] = STREAMING
     conn.send(("streaming", {"index": device.index, "name": device.name, "hostapi": device.hostapi,
                              "rate": rate, "channels": [c + 1 for c in columns],
                              "latency_ms": 1000.0 * float(stream.latency)}))

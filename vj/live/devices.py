@@ -6,8 +6,8 @@ rtmidi (ALSA first, JACK where ALSA has no sequencer), monitors through glfw whe
 
 from __future__ import annotations
 
-import multiprocessing
 
+from vj.children import start_child, stop_child
 from vj.control.midiports import list_ports
 from vj.errors import VJError
 from vj.live.capture import list_inputs_main
@@ -17,11 +17,7 @@ LIST_TIMEOUT_S = 10.0
 
 def audio_inputs() -> list[tuple]:
     """[(InputDevice, is_default)], from a child process; VJError if PortAudio is missing or hangs."""
-    mp = multiprocessing.get_context("spawn")
-    receiver, sender = mp.Pipe(duplex=False)
-    child = mp.Process(target=list_inputs_main, args=(sender,), daemon=True, name="vj-devices")
-    child.start()
-    sender.close()
+    child, receiver = start_child(list_inputs_main, name="vj-devices")
     try:
         if not receiver.poll(LIST_TIMEOUT_S):
             raise VJError("the audio system did not answer within 10 s; is the audio server stuck?")
@@ -29,9 +25,7 @@ def audio_inputs() -> list[tuple]:
     except EOFError:
         raise VJError("the audio system failed while listing devices") from None
     finally:
-        if child.is_alive():
-            child.kill()
-        child.join(timeout=1.0)
+        stop_child(child)
     if kind != "ok":
         raise VJError(payload)
     return payload

@@ -114,8 +114,3 @@ class Hud:
         cx, r = width - round((PAD + METER_H) * s), round(METER_H * s * 0.8)
         cy = (top + bottom) // 2
         draw.ellipse((cx - r, cy - r, cx + r, cy + r), fill=(glow, glow, 40, 255))
-
-    def release(self) -> None:
-        for resource in (self.texture, self.vao, self.program):
-            if resource is not None:
-                resource.release()

@@ -8,13 +8,13 @@ its samples simply continue the same timeline.
 
 from __future__ import annotations
 
-import multiprocessing
 import time
 from collections import deque
 
 import av
 import numpy as np
 
+from vj.children import RESPAWN_INTERVAL_S, start_child, stop_child
 from vj.errors import VJError
 from vj.live.capture import STALL_S, CaptureRequest, capture_main
 from vj.live.ring import BLOCKS, OVERFLOWS, SharedRing
@@ -22,7 +22,6 @@ from vj.timebase import ANALYSIS_RATE
 
 RING_SECONDS = 4.0
 """The ring holds this much audio: the render loop may stall this long before samples are lost."""
-RESPAWN_INTERVAL_S = 0.5
 HUNG_CHILD_S = 2.0
 """A child whose stream stopped but that has not left by itself after this long is killed."""
 START_TIMEOUT_S = 15.0
@@ -37,7 +36,6 @@ class LiveInput:
     """
 
     def __init__(self, device: str | None, channels: tuple[int, ...] = ()):
-        self._mp = multiprocessing.get_context("spawn")
         channel_count = len(channels) or 2
         self.ring = SharedRing(channel_count, int(RING_SECONDS * 192_000))  # room for up to 192 kHz devices
         self.request = CaptureRequest(device, channels, self.ring.name, self.ring.capacity)
@@ -85,9 +83,7 @@ class LiveInput:
         return self.device
 
     def close(self) -> None:
-        if self._process is not None and self._process.is_alive():
-            self._process.kill()
-            self._process.join(timeout=1.0)
+        stop_child(self._process)
         self._process = None
         if self.ring is not None:
             self.ring.close(unlink=True)
@@ -128,11 +124,7 @@ class LiveInput:
     # --- internals ---
 
     def _spawn(self) -> None:
-        self._conn, child_conn = self._mp.Pipe(duplex=False)
-        self._process = self._mp.Process(target=capture_main, args=(self.request, child_conn), daemon=True,
-                                         name="vj-capture")
-        self._process.start()
-        child_conn.close()
+        self._process, self._conn = start_child(capture_main, self.request, name="vj-capture")
         self._spawned_at = time.monotonic()
 
     def _attached(self, device: dict, now: float) -> None:

@@ -2,28 +2,24 @@
 
 The capture child writes from inside the audio callback and the render loop reads, with no lock: the
 writer stores the samples first and advances ``write_pos`` last (x86 keeps stores in order), and the
-reader never reads past the ``write_pos`` it saw. A header beside the samples carries the child's state,
-its heartbeat, counters and a short log of (end position, wall time) per block, from which the reader
+reader never reads past the ``write_pos`` it saw. A header beside the samples carries the child's
+heartbeat, counters and a short log of (end position, wall time) per block, from which the reader
 measures how old each sample is. Positions count samples since the ring was made and never wrap; only
 the index into the buffer does.
 """
 
 from __future__ import annotations
 
-import time
 from multiprocessing import shared_memory
 
 import numpy as np
 
 # Integer header slots.
-WRITE_POS, BLOCKS, OVERFLOWS, STATE = range(4)
+WRITE_POS, BLOCKS, OVERFLOWS = range(3)
 # Float header slots.
 HEARTBEAT = 0
-# Child states.
-STARTING, SEARCHING, STREAMING = 0, 1, 2
-STATE_NAMES = {STARTING: "starting", SEARCHING: "searching", STREAMING: "streaming"}
 
-_INTS, _FLOATS, LOG_SIZE = 4, 2, 256
+_INTS, _FLOATS, LOG_SIZE = 3, 1, 256
 
 
 class SharedRing:
@@ -93,10 +89,10 @@ class SharedRing:
         rows = [self.log[i % LOG_SIZE] for i in range(first, blocks)]
         return (np.array(rows) if rows else np.empty((0, 2))), blocks
 
-    def heartbeat_age(self, now: float | None = None) -> float:
+    def heartbeat_age(self, now: float) -> float:
         """Seconds since the writer last wrote a block (infinite before the first)."""
         beat = float(self.floats[HEARTBEAT])
-        return float("inf") if beat == 0.0 else (time.monotonic() if now is None else now) - beat
+        return float("inf") if beat == 0.0 else now - beat
 
     def close(self, unlink: bool = False) -> None:
         # Drop the numpy views first: shared memory refuses to close while views on it exist.

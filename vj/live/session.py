@@ -38,7 +38,7 @@ from vj.live.resolution import ResolutionController
 from vj.live.settings import EVOLUTION_STEPS, LiveParams, LiveSettings, step_along
 from vj.live.stats import FrameTrace, LiveStats
 from vj.live.window import Window, check_display
-from vj.look.look import load_shader
+from vj.look.look import load_shader, picture_buffer, release_picture
 from vj.presets import preset_choices, preset_names, resolve_preset
 from vj.timebase import Timebase
 
@@ -68,10 +68,8 @@ class LiveSession:
         self.settings = settings
         self.preset = resolve_preset(settings.preset, settings.seed, settings.evolution, settings.net)
         self.presets = preset_choices(settings.preset)
-        self.params = show_params(self.preset, len(self.presets), self.presets.index(settings.preset))
-        for name, value in settings.params:
-            self.params.set(name, value, "command line")
-        self.params.settle()
+        self.params = show_params(self.preset, len(self.presets), self.presets.index(settings.preset),
+                                  settings.params)
         map_path = find_map(settings.midi_map)
         self.controls = Controls(self.params, load_map(map_path, self.params, missing_ok=map_path == user_map_path()),
                                  settings.controls, preset_names(self.presets))
@@ -127,12 +125,13 @@ class LiveSession:
 
             torch.set_num_threads(max(1, (os.cpu_count() or 2) // 2))
         self._net = settings.net if on_gpu or settings.net is not None else CPU_NET
-        self.preset = resolve_preset(settings.preset, settings.seed, settings.evolution, self._net)
+        if self._net != settings.net:
+            self.preset = resolve_preset(settings.preset, settings.seed, settings.evolution, self._net)
         preset = self.preset
         self.pipeline = FramePipeline(preset, settings.device, ctx)
         engine = preset.engine
         self.live = LiveParams(seed=engine.seed, hud=settings.hud, av_offset_ms=settings.av_offset_ms,
-                               fullscreen=window.fullscreen, net=f"{engine.net.width}x{engine.net.depth}",
+                               fullscreen=window.fullscreen, net=str(engine.net),
                                preset_name=preset.name)
         self._preset_index = int(self.params["preset"])
         self.timebase = Timebase(Fraction(settings.target_fps).limit_denominator(1001))
@@ -283,12 +282,8 @@ class LiveSession:
         look = self.resolution.look
         if self.picture is None or self.picture.size != look:
             if self.picture is not None:
-                self.picture.color_attachments[0].release()
-                self.picture.release()
-            texture = self.window.ctx.texture(look, 4)
-            texture.filter = (moderngl.LINEAR, moderngl.LINEAR)
-            self.picture = self.window.ctx.framebuffer(color_attachments=[texture])
-            self.picture.clear(0.0, 0.0, 0.0, 1.0)
+                release_picture(self.picture)
+            self.picture = picture_buffer(self.window.ctx, look)
         self.stats.resolution(time.monotonic(), self.resolution.internal, look)
 
     # --- HUD, keys, trace, stats ---

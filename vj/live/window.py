@@ -79,7 +79,6 @@ class Window:
         """Keys pressed since the loop last looked: typed characters ('f', '[', 'T', ' '), 'escape', 'up', 'down'."""
         glfw.set_char_callback(self.handle, lambda _w, codepoint: self.keys.append(chr(codepoint)))
         glfw.set_key_callback(self.handle, self._on_key)
-        self.monitor_name = ""
         if fullscreen is not None:
             self.set_fullscreen(fullscreen)
 
@@ -102,14 +101,12 @@ class Window:
             self._windowed = (*glfw.get_window_pos(self.handle), *glfw.get_window_size(self.handle))
         mode = glfw.get_video_mode(monitor)
         glfw.set_window_monitor(self.handle, monitor, 0, 0, mode.size.width, mode.size.height, mode.refresh_rate)
-        self.monitor_name = glfw.get_monitor_name(monitor).decode(errors="replace")
 
     def toggle_fullscreen(self) -> None:
         """Between fullscreen (on the monitor the window is on) and the last windowed size and place."""
         if self.fullscreen:
             x, y, width, height = self._windowed
             self._glfw.set_window_monitor(self.handle, None, x, y, width, height, 0)
-            self.monitor_name = ""
         else:
             self.set_fullscreen(str(self._current_monitor()))
 
@@ -130,11 +127,6 @@ class Window:
     def size(self) -> tuple[int, int]:
         """The framebuffer's size in pixels (differs from the window size on HiDPI screens)."""
         return tuple(self._glfw.get_framebuffer_size(self.handle))
-
-    @property
-    def refresh_hz(self) -> int:
-        monitor = self._glfw.get_window_monitor(self.handle) or self._glfw.get_primary_monitor()
-        return self._glfw.get_video_mode(monitor).refresh_rate
 
     @property
     def should_close(self) -> bool:

@@ -56,6 +56,20 @@ def load_shader(name: str) -> str:
         raise VJError(f"shader {path} cannot be read ({error.strerror}); reinstall vj") from None
 
 
+def picture_buffer(ctx: moderngl.Context, size: tuple[int, int]) -> moderngl.Framebuffer:
+    """An RGBA framebuffer, cleared to black, whose texture later passes sample with linear filtering."""
+    texture = ctx.texture(size, 4)
+    texture.filter = (moderngl.LINEAR, moderngl.LINEAR)
+    framebuffer = ctx.framebuffer(color_attachments=[texture])
+    framebuffer.clear(0.0, 0.0, 0.0, 1.0)
+    return framebuffer
+
+
+def release_picture(framebuffer: moderngl.Framebuffer) -> None:
+    framebuffer.color_attachments[0].release()
+    framebuffer.release()
+
+
 class Look:
     """Uploads one engine frame, runs the palette + upscale pass, draws into a framebuffer.
 
@@ -72,7 +86,7 @@ class Look:
         )
         self.vao = ctx.vertex_array(self.program, [])
         self.texture: moderngl.Texture | None = None
-        self._trails: list[moderngl.Framebuffer] = []
+        self._trail: moderngl.Framebuffer | None = None
         self.program["cppn"].value = 0
         self.program["previous"].value = 1
 
@@ -110,38 +124,24 @@ class Look:
         feedback = controls["feedback"]
         program["feedback"].value = feedback
         if feedback <= 0.0:
-            self._release_trails()
-            target.use()
-            self.vao.render(moderngl.TRIANGLES, vertices=3)
-            return
-        previous, current = self._trail_buffers(target.size)
-        previous.color_attachments[0].use(1)
-        current.use()
+            self._release_trail()
+        else:  # the trail is the last frame: read while drawing this one, then this one is kept
+            if self._trail is None or self._trail.size != target.size:
+                self._release_trail()
+                self._trail = picture_buffer(self.ctx, target.size)  # black: turning feedback on never flashes
+            self._trail.color_attachments[0].use(1)
+        target.use()
         self.vao.render(moderngl.TRIANGLES, vertices=3)
-        self.ctx.copy_framebuffer(target, current)
-        self._trails.reverse()
+        if self._trail is not None:
+            self.ctx.copy_framebuffer(self._trail, target)
 
-    def _trail_buffers(self, size: tuple[int, int]) -> list[moderngl.Framebuffer]:
-        """(last frame, this frame) at the target's size: feedback reads the one while drawing the other.
-        They start black, so turning feedback on never flashes."""
-        if not self._trails or self._trails[0].size != size:
-            self._release_trails()
-            for _ in range(2):
-                texture = self.ctx.texture(size, 4)
-                texture.filter = (moderngl.LINEAR, moderngl.LINEAR)
-                framebuffer = self.ctx.framebuffer(color_attachments=[texture])
-                framebuffer.clear(0.0, 0.0, 0.0, 1.0)
-                self._trails.append(framebuffer)
-        return self._trails
-
-    def _release_trails(self) -> None:
-        for framebuffer in self._trails:
-            framebuffer.color_attachments[0].release()
-            framebuffer.release()
-        self._trails = []
+    def _release_trail(self) -> None:
+        if self._trail is not None:
+            release_picture(self._trail)
+            self._trail = None
 
     def release(self) -> None:
-        self._release_trails()
+        self._release_trail()
         for resource in (self.texture, self.vao, self.program):
             if resource is not None:
                 resource.release()
