@@ -71,6 +71,10 @@ class Analyzer:
         self._activation = activation or BeatActivation(self._onset_function.bands)
         self._tracker = BeatTracker(hop_rate=rate / HOP, lead_hops=math.ceil(ONSET_LAG / HOP) + 1,
                                     delay_hops=self._activation.delay)
+        self.clock: BeatClock | None = None
+        """While set and running, the frames' beat, phase and tempo come from it; the tracker keeps
+        listening underneath, so clearing it returns to the audio's beat at once. Wiring, not analysis
+        state: `reset` keeps it."""
         self.reset()
 
     def reset(self) -> None:
@@ -88,9 +92,6 @@ class Analyzer:
         self._smooth = {name: Follower() for name in ("bass", "mid", "treble", "flux", "rms", "onset")}
         self._smooth.update(centroid=Follower(0.05, 0.15), rolloff=Follower(0.05, 0.15))  # jitter, not hits
         self._tracker.reset()
-        self.clock: BeatClock | None = None
-        """While set and running, the frames' beat, phase and tempo come from it; the tracker keeps
-        listening underneath, so clearing it returns to the audio's beat at once."""
         self.beats: list[Beat] = []
         self._beat_times: list[float] = []  # committed beats in seconds, oldest first
 
@@ -198,7 +199,7 @@ class Analyzer:
     @property
     def tempo_bpm(self) -> float:
         """The external clock's tempo while it runs, else the tracker's (0 until it locks)."""
-        return self.clock.bpm if self.clock is not None and self.clock.bpm else self._tracker.tempo_bpm
+        return (self.clock.bpm if self.clock is not None else 0.0) or self._tracker.tempo_bpm
 
     def beat_at(self, t: float) -> tuple[float, float]:
         """Beat pulse (1 on a beat, decaying) and phase (0..1) at ``t`` seconds.

@@ -84,15 +84,15 @@ class BeatTracker:
 
     def reset(self) -> None:
         self.hop = -1
-        self._start()
         self._quiet_hops = 0
+        self._start()
+
+    def _start(self) -> None:
+        """No beat yet: every tempo (weighted by the prior) and every phase equally likely."""
+        self._alpha = self._uniform.copy()
         self.beats: list[float] = []
         """Committed beats (hop indices), the newest last; cleared by a silence."""
         self._tempo = 0.0
-
-    def _start(self) -> None:
-        """Every tempo (weighted by the prior) and every phase equally likely."""
-        self._alpha = self._uniform.copy()
 
     @property
     def tempo_bpm(self) -> float:
@@ -120,8 +120,6 @@ class BeatTracker:
         if self._quiet_hops > SILENCE_S * self.hop_rate:
             if self.beats:
                 self._start()
-                self.beats.clear()
-                self._tempo = 0.0
             return None
         self._step(log_odds)
         return self._commit() if self._quiet_hops < QUIET_S * self.hop_rate else None

@@ -461,17 +461,9 @@ class _Band:
 
     def mix(self) -> np.ndarray:
         """Sidechain (for the styles that pump), reverb, fades, about 6 dB of limiting, -1 dBFS peak."""
-        sr, n = self.sr, self.n
-        duck = np.ones(n)
-        if self.groove.duck:
-            shape = 1 - 0.6 * np.exp(-np.arange(int(0.3 * sr)) / sr / 0.08)
-            for t in self.kicks:
-                i = int(round(t * sr))
-                np.minimum(duck[i:i + len(shape)], shape[: n - i], out=duck[i:i + len(shape)])
-        mix = ins.space(self.drums + self.music * duck[:, None], self.send * duck[:, None], sr, self.rng)
-        mix *= ins.fade(n, sr, 0.001, 0.5)[:, None]
-        mix = ins.limit(mix * (2.0 / np.abs(mix).max()), sr, PEAK)
-        return (mix * PEAK / np.abs(mix).max()).astype(np.float32)
+        duck = ins.sidechain(self.n, self.kicks if self.groove.duck else (), self.sr, depth=0.6, release_s=0.08,
+                             length_s=0.3)
+        return ins.master(self.drums, self.music, self.send, duck, self.sr, self.rng, fade_out_s=0.5, peak=PEAK)
 
 
 def render_song(song: Song, sample_rate: int = SAMPLE_RATE) -> tuple[np.ndarray, np.ndarray]:

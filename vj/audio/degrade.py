@@ -10,8 +10,6 @@ import numpy as np
 from vj.audio import instruments as ins
 from vj.audio.synth import PEAK, SAMPLE_RATE
 
-CONDITIONS = ("clean", "room", "phone", "quiet", "noisy")
-
 
 def _rms(x: np.ndarray) -> float:
     return float(np.sqrt(np.mean(np.square(x))) + 1e-12)
@@ -85,6 +83,7 @@ _DEGRADE: dict[str, tuple[Callable[[np.ndarray, int, np.random.Generator], np.nd
     "quiet": (_quiet, False, False),
     "noisy": (_noisy, False, True),
 }
+CONDITIONS = ("clean", *_DEGRADE)
 
 
 def degrade(samples: np.ndarray, condition: str, sample_rate: int = SAMPLE_RATE, seed: int = 0) -> np.ndarray:

@@ -274,6 +274,27 @@ def pad(chord: tuple[int, ...], n: int, sr: int, cutoff: np.ndarray, phases: np.
     return x * fade(n, sr, 0.15, 0.3)[:, None] / 8
 
 
+def sidechain(n: int, kicks, sr: int, depth: float, release_s: float, length_s: float) -> np.ndarray:
+    """(n,) gain that dips by ``depth`` at every kick and recovers over ``release_s``: the music bus
+    breathes around the kick, as dance music's sidechain compressors make it."""
+    duck = np.ones(n)
+    shape = 1 - depth * np.exp(-np.arange(int(length_s * sr)) / sr / release_s)
+    for t in kicks:
+        i = int(round(t * sr))
+        np.minimum(duck[i:i + len(shape)], shape[: n - i], out=duck[i:i + len(shape)])
+    return duck
+
+
+def master(drums: np.ndarray, music: np.ndarray, send: np.ndarray, duck: np.ndarray, sr: int,
+           rng: np.random.Generator, fade_out_s: float, peak: float) -> np.ndarray:
+    """The mix bus: the ducked music and its reverb send with the drums, faded at both ends, about 6 dB
+    of limiting on the loudest hits, and the peak at ``peak``; float32."""
+    mix = space(drums + music * duck[:, None], send * duck[:, None], sr, rng)
+    mix *= fade(len(mix), sr, 0.001, fade_out_s)[:, None]
+    mix = limit(mix * (2.0 / np.abs(mix).max()), sr, peak)
+    return (mix * peak / np.abs(mix).max()).astype(np.float32)
+
+
 def place(buf: np.ndarray, x: np.ndarray, t: float, sr: int, gain: float = 1.0, position: float = 0.0) -> None:
     """Mix a one-shot into the stereo ``buf`` at ``t`` seconds; mono sources are panned to ``position``."""
     i = int(round(t * sr))

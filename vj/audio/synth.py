@@ -140,15 +140,8 @@ def demo_track(*, seed: int = 7, bpm: float = 124.0, bars: int = DEMO_BARS,
     ins.place(drums, kick, end, sr, 0.9)
     ins.place(drums, crash, end, sr, 0.35)
     ins.place(music, ins.bass(_BASS_ROOTS[0], int(TAIL_S * 0.8 * sr), sr), end, sr, 0.4)
-    duck = np.ones(n)
-    shape = 1 - 0.7 * np.exp(-np.arange(int(0.4 * sr)) / sr / 0.09)
-    for t in kicks:  # sidechain: the music bus breathes around every kick
-        i = int(round(t * sr))
-        np.minimum(duck[i:i + len(shape)], shape[: n - i], out=duck[i:i + len(shape)])
-    mix = ins.space(drums + music * duck[:, None], send * duck[:, None], sr, rng)
-    mix *= ins.fade(n, sr, 0.001, 0.05)[:, None]
-    mix = ins.limit(mix * (2.0 / np.abs(mix).max()), sr, PEAK)  # about 6 dB of limiting on the loudest hits
-    return (mix * PEAK / np.abs(mix).max()).astype(np.float32)
+    duck = ins.sidechain(n, kicks, sr, depth=0.7, release_s=0.09, length_s=0.4)
+    return ins.master(drums, music, send, duck, sr, rng, fade_out_s=0.05, peak=PEAK)
 
 
 def write_audio(path: str | Path, samples: np.ndarray, sample_rate: int = SAMPLE_RATE) -> None:
