@@ -17,6 +17,9 @@ import time
 
 import rtmidi
 
+DRAIN_S = 0.1
+"""rtmidi's JACK output queues messages for the server's next cycle: a port closed sooner loses them."""
+
 
 def main() -> None:
     name = sys.argv[1]
@@ -28,6 +31,7 @@ def main() -> None:
             out = rtmidi.MidiOut(rtmidi.API_UNIX_JACK, name="vjsender")
             out.open_virtual_port(name)
         elif command == "close":
+            time.sleep(DRAIN_S)
             out.close_port()
             out.delete()
             out = None
@@ -61,6 +65,7 @@ def main() -> None:
                 time.sleep(0.001)
             reply = json.dumps({"start": start, "end": time.monotonic(), "sent": sent})
         elif command == "exit":
+            time.sleep(DRAIN_S)
             break
         print(reply, flush=True)
 
