@@ -44,8 +44,9 @@ def _time_frames(render, width: int, height: int, frames: int, seed: int) -> flo
 def run_bench(spec: NetSpec, width: int, height: int, device: str = "auto", frames: int = 5) -> list[BenchRow]:
     """Time the engine and the naive path on the default preset's settings with ``spec``'s shape."""
     torch_device, dtype = select_device(device)
-    params = load_preset("default").engine
-    engine = CPPN(spec, seed=params.seed, device=torch_device, dtype=dtype, evolution=params.evolution,
+    preset = load_preset("default")
+    params = preset.engine
+    engine = CPPN(spec, seed=params.seed, device=torch_device, dtype=dtype, evolution=dict(preset.params)["evolution"],
                   coord_scale=params.coord_scale, output_gain=params.output_gain)
     paths = {"naive": NaiveCPPN(engine).render, "engine": engine.render}
     seconds = {name: _time_frames(render, width, height, frames, seed=2) for name, render in paths.items()}

@@ -45,6 +45,8 @@ def _build_parser() -> argparse.ArgumentParser:
     render.add_argument("--set", dest="params", type=_param_value, action="append", default=[],
                         metavar="NAME=VALUE", help="hold a live parameter at VALUE, e.g. --set zoom=1.5 "
                         "(repeatable; `vj params` lists them)")
+    render.add_argument("--strobe-limit", type=float, default=3.0, metavar="N", help="most strobe flashes a second "
+                        "(default 3, the photosensitive-epilepsy limit; 0 lifts it)")
     render.add_argument("--force", action="store_true", help="overwrite the output file if it exists")
     render.add_argument("--quiet", action="store_true", help="no progress bars")
     render.set_defaults(run=_render)
@@ -98,6 +100,8 @@ def _build_parser() -> argparse.ArgumentParser:
                       "(default 127.0.0.1, this machine only; 0.0.0.0 for the network)")
     live.add_argument("--set", dest="params", type=_param_value, action="append", default=[], metavar="NAME=VALUE",
                       help="start with a parameter at VALUE, e.g. --set feedback=0.5 (repeatable; `vj params`)")
+    live.add_argument("--strobe-limit", type=float, default=3.0, metavar="N", help="most strobe flashes a second "
+                      "(default 3, the photosensitive-epilepsy limit; 0 lifts it)")
     live.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
     live.add_argument("--stats", type=Path, metavar="FILE.json", help="at exit, write frame times, drops, "
                       "latency, audio counters and the final live parameters")
@@ -107,6 +111,26 @@ def _build_parser() -> argparse.ArgumentParser:
     params = commands.add_parser("params", help="list the live parameters, palettes, presets and MIDI maps",
                                  description="What MIDI maps, OSC (/vj/param/NAME) and --set can reach.")
     params.set_defaults(run=_params)
+
+    presets = commands.add_parser("presets", help="list the presets, or draw contact sheets of them",
+                                  description="Presets are TOML files in presets/ (shipped) and in your preset "
+                                  "folder (saved with s in a show, or from vj evolve).")
+    preset_commands = presets.add_subparsers(dest="presets_command", required=True, metavar="ACTION",
+                                             parser_class=_Parser)
+    preset_commands.add_parser("list", help="every preset, with its net, palette and description").set_defaults(
+        run=_presets_list)
+    show = preset_commands.add_parser("show", help="draw a contact sheet: frames of presets over a short render",
+                                      description="Render a few seconds of music through each preset and draw "
+                                      "some of its frames in a row of a PNG.")
+    show.add_argument("names", nargs="*", metavar="NAME", help="presets by name or .toml file")
+    show.add_argument("--all", action="store_true", help="every shipped preset, one row each")
+    show.add_argument("--png", type=Path, required=True, metavar="OUT.png", help="where to write the sheet")
+    show.add_argument("--audio", type=Path, help="the music to render over (default: the demo track)")
+    show.add_argument("--start", type=float, default=16.0, metavar="S", help="from S seconds in (default 16)")
+    show.add_argument("--seconds", type=float, default=8.0, metavar="S", help="over S seconds (default 8)")
+    show.add_argument("--frames", type=int, default=6, metavar="N", help="frames per preset (default 6)")
+    show.add_argument("--quiet", action="store_true", help="no progress bars")
+    show.set_defaults(run=_presets_show)
 
     midi = commands.add_parser("midi", help="MIDI learn and monitor, without a show",
                                description="Bind controls to parameters (learn), or see what a controller sends.")
@@ -178,7 +202,7 @@ def _render(args: argparse.Namespace) -> int:
         audio=args.audio, output=args.output, width=width, height=height, fps=parse_fps(args.fps),
         scale=args.scale, device=args.device, preset=args.preset, seed=args.seed, evolution=args.evolution,
         net=args.net, frames_dir=args.frames, start_s=args.start, duration_s=args.duration, force=args.force,
-        params=tuple(args.params),
+        params=tuple(args.params), strobe_limit=args.strobe_limit,
     )
     result = render_file(settings, progress=not args.quiet)
     seconds = result.frames / float(settings.fps)
@@ -263,6 +287,7 @@ def _live(args: argparse.Namespace) -> int:
         target_fps=args.target_fps, av_offset_ms=args.av_offset, duration_s=args.duration, stats=args.stats,
         trace=args.trace, preset=args.preset, device=args.device, net=args.net, seed=args.seed,
         evolution=args.evolution, vsync=args.vsync, hud=args.hud, midi_map=args.midi_map, params=tuple(args.params),
+        strobe_limit=args.strobe_limit,
         controls=ControlSettings(midi=args.midi, midi_enabled=args.midi_enabled, osc_port=args.osc,
                                  osc_host=args.osc_host, clock=args.clock),
     )
@@ -273,6 +298,32 @@ def _params(args: argparse.Namespace) -> int:
     from vj.control.commands import describe_params
 
     print(describe_params())
+    return 0
+
+
+def _presets_list(args: argparse.Namespace) -> int:
+    from vj.presets import describe_presets
+
+    print(describe_presets())
+    return 0
+
+
+def _presets_show(args: argparse.Namespace) -> int:
+    from vj.presets import load_preset
+    from vj.render.sheet import SheetSpan, contact_sheet
+    from vj.resources import shipped_names
+
+    names = list(args.names) + (shipped_names("presets") if args.all else [])
+    if not names:
+        raise VJError("vj presets show: name one or more presets, or pass --all")
+    if not 1 <= args.frames <= 24 or args.seconds <= 0 or args.start < 0:
+        raise VJError("vj presets show: --frames is 1 to 24, --seconds more than 0, --start 0 or more")
+    presets = [load_preset(name) for name in names]  # every file checked before any rendering
+    span = SheetSpan(start_s=args.start, seconds=args.seconds, count=args.frames)
+    if args.audio is not None:
+        span = SheetSpan(audio=args.audio, start_s=args.start, seconds=args.seconds, count=args.frames)
+    contact_sheet(presets, args.png, span, progress=not args.quiet)
+    print(f"wrote {args.png} ({len(presets)} preset{'s' if len(presets) > 1 else ''}, {args.frames} frames each)")
     return 0
 
 

@@ -71,9 +71,9 @@ def test_a_half_turn_turns_the_picture_upside_down():
 def test_the_grid_is_built_once_per_resolution():
     engine = CPPN(NetSpec(width=16, depth=2), seed=0)
     engine.render(FEATURES, 0.0, 40, 20)
-    first = engine._grid(40, 20)
+    first = engine.canvas.grid(40, 20)
     engine.render(FEATURES, 1.0, 40, 20)
-    assert engine._grid(40, 20) is first
+    assert engine.canvas.grid(40, 20) is first
     grid = coordinate_grid(40, 20)
     assert grid[:, 1].min() == pytest.approx(-0.95) and grid[:, 0].max() == pytest.approx(2 * 0.975)
 
@@ -110,3 +110,45 @@ def test_cuda_fp16_matches_cpu_fp32():
                output_gain=0.3).render(FEATURES, 3.0, 128, 72)
     assert gpu.dtype == np.float16
     assert np.median(np.abs(cpu - gpu.astype(np.float32))) < 0.01
+
+
+def test_two_nets_blend_in_weight_space_from_one_picture_to_the_other():
+    spec_a = NetSpec(width=24, depth=4, activations=("sin", "tanh"))
+    spec_b = NetSpec(width=24, depth=4, activations=("gaussian", "tanh"))
+    a = CPPN(spec_a, seed=1, coord_scale=0.3, output_gain=0.3)
+    b = CPPN(spec_b, seed=2, coord_scale=0.6, output_gain=0.4, evolution=1.0)
+    state_a, state_b = a.state(0.0), b.state(5.0)
+    assert state_a.blends_with(state_b)
+    canvas = a.canvas
+    picture = lambda state: canvas.render(state, FEATURES, 48, 27)  # noqa: E731
+    np.testing.assert_allclose(picture(state_a.blend(state_b, 0.0)), picture(state_a), atol=1e-6)
+    np.testing.assert_allclose(picture(state_a.blend(state_b, 1.0)), b.render(FEATURES, 5.0, 48, 27), atol=1e-6)
+
+    def largest_step(steps: int) -> float:
+        path = [picture(state_a.blend(state_b, x)) for x in np.linspace(0.0, 1.0, steps + 1)]
+        return max(np.abs(p - q).mean() for p, q in zip(path, path[1:]))
+
+    # Continuous, not a cut: finer steps make smaller changes (a cut anywhere would not shrink). The path
+    # is long (gain-5 hidden layers), which is why the show spreads a morph over beats.
+    assert largest_step(160) < largest_step(20) / 3
+    assert not state_a.blends_with(CPPN(NetSpec(width=16, depth=4), seed=1).state(0.0))
+
+
+def test_pinned_weights_open_on_the_picture_the_walk_had_reached():
+    spec = NetSpec(width=32, depth=4)
+    walking = CPPN(spec, seed=3, evolution=1.0, coord_scale=0.4, output_gain=0.3)
+    pinned = CPPN(spec, seed=3, coord_scale=0.4, output_gain=0.3, layers=walking.pinned_layers(17.0))
+    np.testing.assert_allclose(pinned.render(FEATURES, 0.0, 48, 27), walking.render(FEATURES, 17.0, 48, 27),
+                               atol=1e-5)
+
+
+def test_input_gains_choose_which_features_the_net_hears():
+    spec = NetSpec(width=32, depth=4)
+    deaf = CPPN(spec, seed=4, input_gains=np.zeros(9, np.float32))
+    np.testing.assert_array_equal(deaf.render(FEATURES, 0.0, 32, 18), deaf.render(FEATURES * 3, 0.0, 32, 18))
+    bass_only = np.zeros(9, np.float32)
+    bass_only[0] = 1.0
+    listener = CPPN(spec, seed=4, input_gains=bass_only)
+    louder_bass = FEATURES.copy()
+    louder_bass[0] += 0.3
+    assert np.abs(listener.render(louder_bass, 0.0, 32, 18) - listener.render(FEATURES, 0.0, 32, 18)).mean() > 1e-3

@@ -69,14 +69,14 @@ def test_midi_and_osc_steer_a_live_show(live_env, jack, tmp_path):
         send("open")
         jack.wait_for_port("vj-midi:in")
         time.sleep(0.3)
+        send("send 144 39 100")  # the next preset (note 39): it resets the parameters it owns, zoom too
+        time.sleep(0.5)
         send("sweep 1 1 0 127")  # zoom (cc 1): passes the parameter's value, so it picks up
         send("sweep 1 1 127 100")
         send("sweep 1 6 0 64")  # symmetry (cc 6) from where it stands
         send("send 144 37 100")  # freeze (note 37) on and off again
         send("send 144 37 100")
-        send("send 144 39 100")  # the next preset (note 39)
         send("send 176 7 100")  # feedback (cc 7) far from its value: soft takeover holds it
-        time.sleep(0.3)  # the preset switch lands (with the preset's brightness) before OSC sets it
         osc_send(osc, "/vj/param/brightness", 1.5)
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as garbage:
             garbage.sendto(b"\x00not osc", ("127.0.0.1", osc))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
 import pytest
 
 from vj.live.input import LiveInput
@@ -46,10 +47,13 @@ def test_keys_change_the_live_parameters_through_the_registry(session):
     session.handle_key("h", 0.0)
     assert params["freeze"] == 1.0 and not live.hud
     start = session.presets.index("default")
+    params.set("transition", 0)  # cut, so the switch lands at the next frame
     session.handle_key("p", 0.0)  # the next preset: its net and its parameter values
+    arrive(session)
     assert live.preset_name == session.presets[start + 1] and params["preset"] == start + 1
-    assert session.pipeline.params.seed == live.seed != seed + 1
+    assert session.pipeline.engine.seed == live.seed != seed + 1
     session.handle_key("P", 0.0)
+    arrive(session)
     assert live.preset_name == "default"
     for _ in range(3):  # tap along at 120 BPM on the audio clock
         time.sleep(0.5)
@@ -58,6 +62,39 @@ def test_keys_change_the_live_parameters_through_the_registry(session):
     assert 100.0 < live.tap_bpm < 145.0 and session.controls.beats.source == "tap"
     session.handle_key("T", 0.0)
     assert live.tap_bpm == 0.0
+
+
+def arrive(session) -> None:
+    """Wait for the preset loading in the background, then draw the frame it lands in."""
+    session.pipeline._pending[0].result(timeout=30)
+    if session.picture is None:
+        session._resized()
+    session._warm_up()
+    session._follow_triggers()
+
+
+def test_s_saves_what_is_on_screen_as_a_new_preset_and_never_overwrites(session, monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    from vj.presets import load_preset, user_preset_dir
+
+    params = session.params
+    params.set("kaleidoscope", 6)
+    params.advance(12.0)  # the walk has moved on: the saved net is pinned where it is now
+    session.handle_key("s", 0.0)
+    session.handle_key("s", 0.0)
+    session.saver.wait()
+    saved = sorted(user_preset_dir().glob("*.toml"))
+    assert [p.name for p in saved] == ["default-001.toml", "default-002.toml"], session.saver.message
+    assert "saved preset default-002" in session.saver.message
+    preset = load_preset("default-001")
+    assert dict(preset.params)["kaleidoscope"] == 6 and preset.engine.weights == saved[0].with_suffix(".npz")
+    from vj.render.loader import build_net
+    from vj.render.pipeline import walk_time
+
+    reopened = build_net(preset, (session.pipeline.engine.device, session.pipeline.engine.dtype))
+    inputs = np.zeros(9, np.float32)
+    np.testing.assert_allclose(reopened.render(inputs, 0.0, 32, 18),
+                               session.pipeline.engine.render(inputs, walk_time(params), 32, 18), atol=1e-5)
 
 
 def test_learn_is_armed_by_key_and_moves_between_parameters(session):

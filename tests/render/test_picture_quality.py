@@ -38,6 +38,7 @@ def render_frames(gl_ctx, samples: np.ndarray, preset, frames: int, skip: int) -
         pipeline.draw(features, SIZE, target.framebuffer, params)
         pictures.append(target.read())
     target.release()
+    pipeline.release()
     return np.array(pictures)
 
 
@@ -55,7 +56,7 @@ def test_music_keeps_the_picture_detailed_and_moving(gl_ctx, music):
 
 def test_without_input_and_evolution_the_picture_holds_still(gl_ctx):
     preset = load_preset()
-    still = replace(preset, engine=replace(preset.engine, evolution=0.0))
+    still = replace(preset, params=(*preset.params, ("evolution", 0.0)))
     pictures = luma(render_frames(gl_ctx, np.zeros(2 * ANALYSIS_RATE, np.float32), still, 30, 10))
     assert pictures.reshape(len(pictures), -1).std(axis=1).min() > 20, "silence still draws a picture"
     assert np.abs(np.diff(pictures, axis=0)).mean() < 2

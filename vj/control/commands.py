@@ -9,7 +9,7 @@ from vj.control.midi import MidiInput
 from vj.control.router import MidiRouter
 from vj.control.standard import show_params
 from vj.errors import VJError
-from vj.look.look import PALETTES
+from vj.look.palettes import PALETTES
 from vj.presets import load_preset, preset_choices
 from vj.resources import shipped_names
 

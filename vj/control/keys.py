@@ -2,7 +2,7 @@
 
 KEY_HELP = (
     "f fullscreen   h HUD   ? this key map",
-    "space freeze   r reseed   p / P next / previous preset",
+    "space freeze   r reseed   p / P next / previous preset   s save as a new preset",
     "[ ] evolution slower / faster",
     "t tap tempo (3+ taps)   T beat back to the audio",
     "l MIDI learn (up/down picks the parameter)",

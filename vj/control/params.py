@@ -109,6 +109,7 @@ class Params:
         self.last_change: tuple[str, float, str] | None = None
         """(name, target, writer) of the newest change, for the HUD."""
         self._fired: set[str] = set()
+        self._glides: dict[str, float] = {}
         self._time: float | None = None
         for spec in specs:
             self.register(spec)
@@ -132,9 +133,10 @@ class Params:
     def __getitem__(self, name: str) -> float:
         return self.values[name]
 
-    def set(self, name: str, value: float, writer: str = "") -> float:
+    def set(self, name: str, value: float, writer: str = "", glide_s: float = 0.0) -> float:
         """Aim ``name`` at ``value`` (clamped to its range); a trigger fires on any value >= 0.5.
-        Unsmoothed parameters take the value at once. Returns the target."""
+        Unsmoothed parameters take the value at once; ``glide_s`` overrides the smoothing time of a
+        smoothed one until its next change. Returns the target."""
         spec = self.spec(name)
         if not math.isfinite(value):
             return self.targets[name]
@@ -144,6 +146,10 @@ class Params:
                 self._fired.add(name)
             target = 0.0
         self.targets[name] = target
+        if glide_s > 0.0 and spec.smoothed:
+            self._glides[name] = glide_s
+        else:
+            self._glides.pop(name, None)
         if not spec.smoothed:
             self.values[name] = target
         self.writers[name] = writer
@@ -181,8 +187,9 @@ class Params:
         for name, spec in self.specs.items():
             before, target = self.values[name], self.targets[name]
             value = target
-            if spec.smoothed and dt < 50.0 * spec.smoothing_s:
-                value = before + (target - before) * -math.expm1(-dt / spec.smoothing_s)
+            smoothing = self._glides.get(name, spec.smoothing_s)
+            if spec.smoothed and dt < 50.0 * smoothing:
+                value = before + (target - before) * -math.expm1(-dt / smoothing)
             self.values[name] = value
             self.integrals[name] += 0.5 * (before + value) * dt
 

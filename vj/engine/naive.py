@@ -51,7 +51,7 @@ class NaiveCPPN:
             for linear, (w, b) in zip(linears, self.cppn.numpy_layers(t)):
                 linear.weight.copy_(torch.as_tensor(w))
                 linear.bias.copy_(torch.as_tensor(b))
-        scale = self.cppn.coord_scale / zoom
+        scale = 1.0 / zoom  # the coordinate scale is in the first layer's weights
         ys = (torch.arange(height, device=device, dtype=torch.float32) + 0.5) / height * 2 - 1
         xs = (torch.arange(width, device=device, dtype=torch.float32) + 0.5) / width * 2 - 1
         y, x = torch.meshgrid(ys * scale, xs * scale * (width / height), indexing="ij")

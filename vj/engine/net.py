@@ -13,6 +13,8 @@ from vj.errors import VJError
 COORD_NAMES = ("x", "y", "r")
 ACTIVATIONS = ("sin", "cos", "gaussian", "tanh")
 DEFAULT_ACTIVATIONS = ("gaussian", "sin", "tanh", "cos", "tanh", "tanh")
+Layers = list[tuple[np.ndarray, np.ndarray]]
+"""(weight, bias) per layer, first to output; weights are (out, in) float32."""
 INIT_GAIN = 5.0
 """Xavier-uniform gain: lower gains collapse the picture to flat grey."""
 
@@ -63,7 +65,7 @@ def parse_net(text: str) -> NetSpec:
     return NetSpec(width=width, depth=depth)
 
 
-def init_weights(spec: NetSpec, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+def init_weights(spec: NetSpec, seed: int) -> Layers:
     """Xavier-uniform weights (gain 5) and zero biases, the same on every machine for a seed."""
     rng = np.random.default_rng(seed)
     layers = []

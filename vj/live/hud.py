@@ -12,7 +12,7 @@ import moderngl
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from vj.look.look import load_shader
+from vj.look.shaders import load_shader
 
 TEXT_INTERVAL_S = 0.25
 PAD, LINE, METER_H = 10, 20, 10

@@ -30,7 +30,7 @@ from vj.audio.features import FrameFeatures
 from vj.control.controls import Controls
 from vj.control.keys import KEY_HELP
 from vj.control.mapping import find_map, load_map, user_map_path
-from vj.control.standard import apply_preset, show_params
+from vj.control.standard import show_params
 from vj.live.hud import Hud, HudState
 from vj.live.input import LiveInput
 from vj.live.pacer import FramePacer
@@ -38,8 +38,10 @@ from vj.live.resolution import ResolutionController
 from vj.live.settings import EVOLUTION_STEPS, LiveParams, LiveSettings, step_along
 from vj.live.stats import FrameTrace, LiveStats
 from vj.live.window import Window, check_display
-from vj.look.look import load_shader, picture_buffer, release_picture
+from vj.look.look import picture_buffer, release_picture
+from vj.look.shaders import load_shader
 from vj.presets import preset_choices, preset_names, resolve_preset
+from vj.render.saver import PresetSaver
 from vj.timebase import Timebase
 
 CPU_NET = "24x4"
@@ -75,6 +77,7 @@ class LiveSession:
                                  settings.controls, preset_names(self.presets))
         check_display()
         self.trace: FrameTrace | None = None
+        self.pipeline = None
         self._quit = False
 
     def run(self) -> int:
@@ -94,6 +97,9 @@ class LiveSession:
             signal.signal(signal.SIGTERM, previous)
             ended = time.monotonic()
             self.controls.close()
+            if self.pipeline is not None:
+                self.saver.wait()
+                self.pipeline.release()
             if audio is not None:
                 audio.close()
             if self.trace is not None:
@@ -128,12 +134,14 @@ class LiveSession:
         if self._net != settings.net:
             self.preset = resolve_preset(settings.preset, settings.seed, settings.evolution, self._net)
         preset = self.preset
-        self.pipeline = FramePipeline(preset, settings.device, ctx)
+        self.pipeline = FramePipeline(preset, settings.device, ctx, net=self._net, watch_shaders=True,
+                                      strobe_limit=settings.strobe_limit)
         engine = preset.engine
         self.live = LiveParams(seed=engine.seed, hud=settings.hud, av_offset_ms=settings.av_offset_ms,
                                fullscreen=window.fullscreen, net=str(engine.net),
                                preset_name=preset.name)
         self._preset_index = int(self.params["preset"])
+        self.saver = PresetSaver()
         self.timebase = Timebase(Fraction(settings.target_fps).limit_denominator(1001))
         self.analyzer = Analyzer(self.timebase)
         period = 1.0 / settings.target_fps
@@ -242,18 +250,19 @@ class LiveSession:
         return self.audio.audio_time(when) + self.timing.input_device
 
     def _follow_triggers(self) -> None:
-        """Reseed and preset switches, whichever control asked for them."""
-        params = self.params
+        """Reseeds, preset switches and the cued preset, whichever control asked for them."""
+        params, pipeline, live = self.params, self.pipeline, self.live
         if params.fired("reseed"):
-            self.live.seed += 1
-            self.pipeline.reseed(self.live.seed)
+            live.seed += 1
+            pipeline.reseed(live.seed)
         index = int(params["preset"])
         if index != self._preset_index:
             self._preset_index = index
-            preset = resolve_preset(self.presets[index], None, None, self._net)
-            self.pipeline.use_preset(preset)
-            apply_preset(params, preset)
-            self.live.seed, self.live.preset_name = preset.engine.seed, preset.name
+            pipeline.switch(self.presets[index], int(params["transition"]), bool(params["crossfade"]))
+        if params["blend"] > 0.0:
+            pipeline.cue(self.presets[int(params["cue"])])
+        if pipeline.preset.name != live.preset_name:
+            live.seed, live.preset_name = pipeline.engine.seed, pipeline.preset.name
 
     def _pick_frame(self) -> FrameFeatures:
         """The newest analysed frame, or one from ``-av_offset`` ago when the picture is to lag the sound."""
@@ -310,11 +319,19 @@ class LiveSession:
         warnings += control_warnings
         if self.params["freeze"]:
             warnings.append("FROZEN (space)")
+        if self.pipeline.problem:
+            warnings.append(f"preset not loaded: {self.pipeline.problem}")
+        for name, error in self.pipeline.look.shader_errors.items():
+            warnings.append(f"shader {name} (last good one runs): {error}")
+        if self.saver.message:
+            lines = (*lines, self.saver.message)
         if now < self._quit_armed_until:
             warnings.append("press q again to quit")
         state.warnings = tuple(warnings)
         state.lines = tuple(KEY_HELP if self._show_keys else lines)
-        state.status = (f"{self.live.preset_name}   evolution {self.params['evolution']:.2g}   seed {self.live.seed}")
+        transition = self.pipeline.transition
+        going = f" -> {transition.to.preset.name}" if transition is not None else ""
+        state.status = f"{self.live.preset_name}{going}   evolution {self.params['evolution']:.2g}   seed {self.live.seed}"
 
     def _keys(self, window: Window, now: float) -> None:
         for key in window.keys:
@@ -359,6 +376,8 @@ class LiveSession:
         elif key == "T":
             self.controls.tap.clear()
             live.tap_bpm = 0.0
+        elif key == "s":
+            self.saver.save(self.pipeline, self.params)
         self._follow_triggers()
 
     def _trace_row(self, presented: float, work: float, latency: float | None) -> None:

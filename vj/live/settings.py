@@ -7,6 +7,7 @@ from pathlib import Path
 
 from vj.control.controls import ControlSettings
 from vj.errors import VJError
+from vj.look.strobe import DEFAULT_MAX_PER_S, check_strobe_limit
 
 EVOLUTION_STEPS = (0.0, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0)
 """The evolution rates `[` and `]` step through."""
@@ -37,6 +38,8 @@ class LiveSettings:
     """``--map``: a shipped map's name or a .toml file; None: the performer's own map, else the generic one."""
     params: tuple[tuple[str, float], ...] = ()
     """``--set NAME=VALUE``: parameters to start the show with."""
+    strobe_limit: float = DEFAULT_MAX_PER_S
+    """``--strobe-limit``: most strobe flashes a second; 0 lifts the limit."""
 
     def check(self) -> None:
         if not 10.0 <= self.target_fps <= 500.0:
@@ -47,6 +50,7 @@ class LiveSettings:
             raise VJError("--duration must be more than 0 seconds")
         if self.size[0] < 16 or self.size[1] < 16:
             raise VJError("--size must be at least 16x16")
+        check_strobe_limit(self.strobe_limit)
         port = self.controls.osc_port
         if port is not None and not 0 < port < 65536:
             raise VJError(f"--osc {port}: use a UDP port from 1 to 65535 (e.g. 9000)")

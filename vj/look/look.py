@@ -1,65 +1,47 @@
 """The look: GLSL passes that turn the engine's raw channels into the picture, on any moderngl context.
 
 Live draws it into a window's framebuffer, offline into an EGL framebuffer that is read back, so files
-look exactly like the show. The look takes numpy frames, `FrameFeatures` and the live parameters
-(hue, palette, brightness, contrast, symmetry, feedback); it knows nothing of torch.
+look exactly like the show. Two passes:
+- colour (shaders/colour.frag): upscale, kaleidoscope and mirror symmetry, palette, tone, and the
+  feedback trail (the previous colour frame, scaled and turned);
+- post (shaders/post.frag): chromatic shift, vignette and the strobe's flash, which stay out of the trail.
+The colour frames ping-pong between two framebuffers while feedback is on, so the trail is read without
+a copy. The look takes numpy frames, `FrameFeatures` and the live parameters; it knows nothing of torch.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import moderngl
 import numpy as np
 
 from vj.audio.features import FrameFeatures
-from vj.errors import VJError
-from vj.resources import resource_dir
+from vj.look.palettes import PALETTES, Palette
+from vj.look.shaders import ShaderSet, set_uniform
+from vj.look.strobe import DEFAULT_MAX_PER_S, StrobeGate
+
+COLOUR, POST = "colour.frag", "post.frag"
+CHROMA_SPAN = (0.004, 0.014)
+"""The chromatic shift at full amount: this fraction of the picture off the beat, and on it."""
 
 
 @dataclass(frozen=True)
 class LookParams:
-    """How the channels become colour: a cosine palette a + b*cos(2*pi*(c*t + d)) and tone controls."""
+    """A preset's palette and how fast its colours drift."""
 
-    palette_a: tuple[float, float, float] = (0.5, 0.5, 0.5)
-    palette_b: tuple[float, float, float] = (0.5, 0.5, 0.5)
-    palette_c: tuple[float, float, float] = (1.0, 1.0, 1.0)
-    palette_d: tuple[float, float, float] = (0.0, 0.1, 0.2)
+    palette: Palette = field(default_factory=lambda: PALETTES["ember"])
     hue_rate: float = 0.01
     """Palette turns per second, so colours drift slowly over a song."""
-    contrast: float = 1.1
-    brightness: float = 1.0
-
-    def palette(self) -> tuple[tuple[float, float, float], ...]:
-        return self.palette_a, self.palette_b, self.palette_c, self.palette_d
-
-
-PALETTES: dict[str, tuple[tuple[float, float, float], ...]] = {
-    # Inigo Quilez's cosine palettes (a, b, c, d): the `palette` parameter picks one; 0 is the preset's own.
-    "rainbow": ((0.5, 0.5, 0.5), (0.5, 0.5, 0.5), (1.0, 1.0, 1.0), (0.0, 0.33, 0.67)),
-    "ember": ((0.5, 0.5, 0.5), (0.5, 0.5, 0.5), (1.0, 1.0, 1.0), (0.0, 0.10, 0.20)),
-    "dusk": ((0.5, 0.5, 0.5), (0.5, 0.5, 0.5), (1.0, 1.0, 1.0), (0.3, 0.20, 0.20)),
-    "lagoon": ((0.5, 0.5, 0.5), (0.5, 0.5, 0.5), (1.0, 1.0, 0.5), (0.8, 0.90, 0.30)),
-    "citrus": ((0.5, 0.5, 0.5), (0.5, 0.5, 0.5), (1.0, 0.7, 0.4), (0.0, 0.15, 0.20)),
-    "acid": ((0.5, 0.5, 0.5), (0.5, 0.5, 0.5), (2.0, 1.0, 0.0), (0.5, 0.20, 0.25)),
-    "rust": ((0.8, 0.5, 0.4), (0.2, 0.4, 0.2), (2.0, 1.0, 1.0), (0.0, 0.25, 0.25)),
-    "ice": ((0.55, 0.65, 0.75), (0.35, 0.35, 0.30), (1.0, 1.0, 1.0), (0.55, 0.60, 0.65)),
-}
-
-
-def load_shader(name: str) -> str:
-    path = resource_dir("shaders") / name
-    try:
-        return path.read_text()
-    except OSError as error:
-        raise VJError(f"shader {path} cannot be read ({error.strerror}); reinstall vj") from None
 
 
 def picture_buffer(ctx: moderngl.Context, size: tuple[int, int]) -> moderngl.Framebuffer:
     """An RGBA framebuffer, cleared to black, whose texture later passes sample with linear filtering."""
     texture = ctx.texture(size, 4)
     texture.filter = (moderngl.LINEAR, moderngl.LINEAR)
+    texture.repeat_x = texture.repeat_y = False
     framebuffer = ctx.framebuffer(color_attachments=[texture])
     framebuffer.clear(0.0, 0.0, 0.0, 1.0)
     return framebuffer
@@ -71,24 +53,29 @@ def release_picture(framebuffer: moderngl.Framebuffer) -> None:
 
 
 class Look:
-    """Uploads one engine frame, runs the palette + upscale pass, draws into a framebuffer.
+    """Uploads one engine frame and draws it through the colour and post passes into a framebuffer.
 
     Args:
         ctx: a moderngl context (a window's or a headless one).
         params: the preset's palette and hue drift.
+        watch_shaders: reload shaders/*.frag when they change (live).
+        strobe_limit: most strobe flashes a second (0: no limit).
     """
 
-    def __init__(self, ctx: moderngl.Context, params: LookParams):
+    def __init__(self, ctx: moderngl.Context, params: LookParams, watch_shaders: bool = False,
+                 strobe_limit: float = DEFAULT_MAX_PER_S):
         self.ctx = ctx
         self.params = params
-        self.program = ctx.program(
-            vertex_shader=load_shader("fullscreen.vert"), fragment_shader=load_shader("palette.frag")
-        )
-        self.vao = ctx.vertex_array(self.program, [])
+        self.shaders = ShaderSet(ctx, [COLOUR, POST], watch=watch_shaders)
+        self.strobe = StrobeGate(strobe_limit)
         self.texture: moderngl.Texture | None = None
-        self._trail: moderngl.Framebuffer | None = None
-        self.program["cppn"].value = 0
-        self.program["previous"].value = 1
+        self._frames: list[moderngl.Framebuffer] = []  # colour frames: [this one, the last one] with feedback
+        self._lut = ctx.texture((256, 1), 3, dtype="f4")
+        self._lut.filter = (moderngl.LINEAR, moderngl.LINEAR)
+        self._lut.repeat_x = self._lut.repeat_y = False
+        self._lut_key: tuple | None = None
+        self._last_time: float | None = None
+        self._vaos: dict[int, moderngl.VertexArray] = {}
 
     def _upload(self, frame: np.ndarray) -> None:
         """As half floats whatever the engine's precision: plenty for 0..1 channels, and a software
@@ -102,46 +89,98 @@ class Look:
             self.texture.repeat_x = self.texture.repeat_y = False
         self.texture.write(np.ascontiguousarray(frame, dtype=np.float16))
 
-    def draw(self, frame: np.ndarray, features: FrameFeatures, target: moderngl.Framebuffer,
-             controls: Mapping[str, float]) -> None:
-        """Draw ``frame`` ((h, w, 3) floats in 0..1, row 0 at the top) into ``target``, upscaled to its size,
-        with the live parameters in ``controls``."""
-        self._upload(frame)
-        program = self.program
-        choice = int(controls["palette"])
-        palette = self.params.palette() if choice == 0 else list(PALETTES.values())[choice - 1]
-        for name, value in zip(("palette_a", "palette_b", "palette_c", "palette_d"), palette):
-            program[name].value = value
-        program["source_size"].value = (frame.shape[1], frame.shape[0])
-        program["hue_shift"].value = (self.params.hue_rate * features.time + controls["hue"]) % 1.0
-        program["contrast"].value = controls["contrast"]
-        program["brightness"].value = controls["brightness"]
-        program["symmetry"].value = controls["symmetry"]
-        program["beat"].value = features.beat
-        program["bass"].value = features.bass
-        program["treble"].value = features.treble
-        self.texture.use(0)
-        feedback = controls["feedback"]
-        program["feedback"].value = feedback
-        if feedback <= 0.0:
-            self._release_trail()
-        else:  # the trail is the last frame: read while drawing this one, then this one is kept
-            if self._trail is None or self._trail.size != target.size:
-                self._release_trail()
-                self._trail = picture_buffer(self.ctx, target.size)  # black: turning feedback on never flashes
-            self._trail.color_attachments[0].use(1)
-        target.use()
-        self.vao.render(moderngl.TRIANGLES, vertices=3)
-        if self._trail is not None:
-            self.ctx.copy_framebuffer(self._trail, target)
+    def _palette(self, choice: int, toward: tuple[LookParams, float] | None) -> None:
+        """Upload the palette table when it changed: a shipped palette, or the preset's own (blended with
+        the next preset's during a morph)."""
+        if choice > 0:
+            key = ("shipped", choice)
+        else:
+            key = ("own", id(self.params.palette)) + (() if toward is None else (id(toward[0].palette), round(toward[1], 3)))
+        if key == self._lut_key:
+            return
+        self._lut_key = key
+        if choice > 0:
+            lut = list(PALETTES.values())[choice - 1].lut()
+        else:
+            lut = self.params.palette.lut()
+            if toward is not None:
+                lut = lut + (toward[0].palette.lut() - lut) * np.float32(toward[1])
+        self._lut.write(np.ascontiguousarray(lut, np.float32))
 
-    def _release_trail(self) -> None:
-        if self._trail is not None:
-            release_picture(self._trail)
-            self._trail = None
+    def _vao(self, program: moderngl.Program) -> moderngl.VertexArray:
+        key = id(program)
+        if key not in self._vaos:
+            self._vaos = {k: v for k, v in self._vaos.items() if k in {id(p) for p in self.shaders.programs.values()}}
+            self._vaos[key] = self.ctx.vertex_array(program, [])
+        return self._vaos[key]
+
+    def _colour_frames(self, size: tuple[int, int], feedback: bool) -> list[moderngl.Framebuffer]:
+        wanted = 2 if feedback else 1
+        if self._frames and self._frames[0].size != size:
+            self._release_frames()
+        while len(self._frames) > wanted:
+            release_picture(self._frames.pop())
+        while len(self._frames) < wanted:
+            self._frames.append(picture_buffer(self.ctx, size))  # black: turning feedback on never flashes
+        return self._frames
+
+    @property
+    def shader_errors(self) -> dict[str, str]:
+        return self.shaders.errors
+
+    def draw(self, frame: np.ndarray, features: FrameFeatures, target: moderngl.Framebuffer,
+             controls: Mapping[str, float], toward: tuple[LookParams, float] | None = None) -> None:
+        """Draw ``frame`` ((h, w, 3) floats in 0..1, row 0 at the top) into ``target``, upscaled to its size,
+        with the live parameters in ``controls``; ``toward`` is (next preset's look, amount) in a morph."""
+        self.shaders.check()
+        self._upload(frame)
+        self._palette(int(controls["palette"]), toward)
+        dt = 0.0 if self._last_time is None else min(max(features.time - self._last_time, 0.0), 0.1)
+        self._last_time = features.time
+        aspect = target.size[0] / target.size[1]
+        feedback = controls["feedback"]
+        frames = self._colour_frames(target.size, feedback > 0.0)
+
+        colour = self.shaders[COLOUR]
+        hue_rate = self.params.hue_rate if toward is None else self.params.hue_rate + (toward[0].hue_rate - self.params.hue_rate) * toward[1]
+        for name, value in (
+            ("cppn", 0), ("previous", 1), ("palette_lut", 2), ("source_size", (frame.shape[1], frame.shape[0])),
+            ("aspect", aspect), ("hue_shift", (hue_rate * features.time + controls["hue"]) % 2.0),
+            ("contrast", controls["contrast"]), ("brightness", controls["brightness"]),
+            ("symmetry", controls["symmetry"]), ("kaleidoscope", float(int(controls["kaleidoscope"]))),
+            ("beat", features.beat), ("bass", features.bass), ("treble", features.treble), ("feedback", feedback),
+            ("trail_scale", math.exp(controls["trail_zoom"] * dt)),
+            ("trail_angle", 2.0 * math.pi * controls["trail_turn"] * dt),
+        ):
+            set_uniform(colour, name, value)
+        self.texture.use(0)
+        self._lut.use(2)
+        if feedback > 0.0:
+            frames[1].color_attachments[0].use(1)
+        frames[0].use()
+        self._vao(colour).render(moderngl.TRIANGLES, vertices=3)
+
+        post = self.shaders[POST]
+        flash = self.strobe.flash(features.time, features.beat_phase, controls["strobe"])
+        chroma = controls["chroma"] * (CHROMA_SPAN[0] + (CHROMA_SPAN[1] - CHROMA_SPAN[0]) * min(features.beat, 1.0))
+        for name, value in (("picture", 0), ("aspect", aspect), ("chroma", chroma),
+                            ("vignette", controls["vignette"]), ("flash", flash)):
+            set_uniform(post, name, value)
+        frames[0].color_attachments[0].use(0)
+        target.use()
+        self._vao(post).render(moderngl.TRIANGLES, vertices=3)
+        if feedback > 0.0:
+            frames.reverse()  # this frame is the next one's trail
+
+    def _release_frames(self) -> None:
+        while self._frames:
+            release_picture(self._frames.pop())
 
     def release(self) -> None:
-        self._release_trail()
-        for resource in (self.texture, self.vao, self.program):
-            if resource is not None:
-                resource.release()
+        self._release_frames()
+        for vao in self._vaos.values():
+            vao.release()
+        self.shaders.release()
+        self._lut.release()
+        if self.texture is not None:
+            self.texture.release()

@@ -111,7 +111,7 @@ def render_file(settings: RenderSettings, progress: bool = True) -> RenderResult
         last = min(last, first + max(1, round(settings.duration_s * float(settings.fps))))
 
     ctx = headless_context()
-    pipeline = FramePipeline(preset, settings.device, ctx)
+    pipeline = FramePipeline(preset, settings.device, ctx, net=settings.net, strobe_limit=settings.strobe_limit)
     scale = settings.scale if settings.scale is not None else (1.0 if pipeline.device == "cuda" else 0.5)
     internal = internal_size(settings.width, settings.height, scale)
     target = OffscreenTarget(ctx, settings.width, settings.height)
@@ -142,4 +142,5 @@ def render_file(settings: RenderSettings, progress: bool = True) -> RenderResult
                 bar.update()
             if done == 0:
                 raise VJError("stopped before the first frame; nothing was written")
+    pipeline.release()
     return RenderResult(settings.output, done, not stop.requested, time.perf_counter() - started)

@@ -8,6 +8,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from vj.errors import VJError
+from vj.look.strobe import DEFAULT_MAX_PER_S, check_strobe_limit
 
 RESOLUTIONS = {
     "360p": (640, 360), "480p": (854, 480), "720p": (1280, 720),
@@ -58,6 +59,8 @@ class RenderSettings:
     force: bool = False
     params: tuple[tuple[str, float], ...] = ()
     """Live parameters to hold at a value for the whole render (``--set zoom=1.5``)."""
+    strobe_limit: float = DEFAULT_MAX_PER_S
+    """``--strobe-limit``: most strobe flashes a second; 0 lifts the limit."""
 
     def check(self) -> None:
         """Reject what cannot work before any slow step starts."""
@@ -73,5 +76,6 @@ class RenderSettings:
             raise VJError(f"--start {self.start_s}: must be 0 or more seconds")
         if self.duration_s is not None and self.duration_s <= 0:
             raise VJError(f"--duration {self.duration_s}: must be more than 0 seconds")
+        check_strobe_limit(self.strobe_limit)
         if self.evolution is not None and self.evolution < 0:
             raise VJError(f"--evolution {self.evolution}: must be 0 (still) or more")
