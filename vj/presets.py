@@ -154,7 +154,11 @@ def _engine(net: dict, inputs: dict, path: Path) -> EngineParams:
     shape = net.get("shape", "128x6")
     if not isinstance(shape, str):
         raise VJError(f"{path}: net.shape must be a string like '128x6'")
-    spec = parse_net(shape)
+    try:
+        spec = parse_net(shape)
+    except VJError:
+        raise VJError(f"{path}: net.shape {shape!r} is not WIDTHxLAYERS with width 1..4096 and 1..64 layers, "
+                      "e.g. '128x6'") from None
     if "activations" in net:
         activations = net["activations"]
         if not (isinstance(activations, list) and all(isinstance(a, str) for a in activations)):
@@ -271,9 +275,11 @@ def save_preset(preset: Preset, layers: Layers, values: dict[str, float], folder
         path = folder / f"{base}-{number:03d}.toml"
         try:
             os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY))  # claims the name
-            break
         except FileExistsError:
             continue
+        if not path.with_suffix(".npz").exists():
+            break
+        path.unlink()  # a weight file of that name is someone else's: leave it and the name alone
     else:
         raise VJError(f"{folder}: no free name for a new {base} preset; tidy the folder")
     weights = path.with_suffix(".npz")

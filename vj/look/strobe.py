@@ -2,8 +2,8 @@
 
 Three flashes a second is the general flash threshold of WCAG 2.3.1 (and of Ofcom's broadcast rule):
 flashing faster than that can trigger seizures in people with photosensitive epilepsy. The gate allows
-at most ``max_per_s`` flash onsets in any second, whatever the tempo or the performer asks; at 180 BPM
-and above it flashes on every other beat (or fewer). 0 lifts the limit (`--strobe-limit 0`, for a
+at most ``max_per_s`` flash onsets in any second, whatever the tempo or the performer asks; above 180
+BPM it skips beats. 0 lifts the limit (`--strobe-limit 0`, for a
 venue that has its own).
 
 The gate runs on picture time, so a replay or an offline render flashes on the same frames.

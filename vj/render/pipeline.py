@@ -3,11 +3,18 @@ offline both drive.
 
 Preset changes happen here, in picture time:
 - a switch (the ``preset`` parameter) morphs from the playing preset to the next over ``transition``
-  beats: weight by weight where the nets have the same shape (the picture melts through the nets in
-  between), or as a crossfade of the two pictures (``crossfade``, or nets of different shapes);
+  beats: through the nets in between where the nets have the same shape, or as a crossfade of the two
+  pictures (``crossfade``, or nets of different shapes);
 - the ``blend`` knob morphs the same way towards the ``cue`` preset, and back, under the performer's hand.
 Presets load in the background (`vj.render.loader`); a transition starts at the first frame after the
 new net is ready, and the preset's parameters glide along with it.
+
+Why a morph goes through keyframes: a straight line between two gain-5 nets passes through many unrelated
+pictures (each hidden layer amplifies a change about threefold), so rendering it frame by frame flickers,
+with whole-frame brightness jumps that could count as flashes. The morph instead visits a few nets on
+that line (``KEYFRAME_S`` apart in time, ``KNOB_KEYFRAMES`` along the blend knob) and crossfades the
+pictures of the two it is between: every frame a small step, and the picture still melts through the
+nets in between.
 """
 
 from __future__ import annotations
@@ -31,6 +38,10 @@ from vj.render.loader import LoadedPreset, PresetLoader, build_net, outcome
 _TIME = FEATURE_NAMES.index("time")
 MORPH_SPAN = 30.0
 """The morph knob's full travel moves the net this far along its walk (in walk seconds: a few looks)."""
+KEYFRAME_S = 0.5
+"""A switch's morph visits a net on the way every this many seconds (at least the two ends)."""
+KNOB_KEYFRAMES = 8
+"""The blend knob's travel visits this many nets on the way."""
 DEFAULT_BPM = 120.0
 """The tempo a transition counts its beats in before the tracker has locked."""
 
@@ -50,6 +61,17 @@ def ease(x: float) -> float:
     """Smoothstep: a transition leaves and lands gently."""
     x = min(max(x, 0.0), 1.0)
     return x * x * (3.0 - 2.0 * x)
+
+
+@dataclass(frozen=True)
+class _Toward:
+    """A frame between the playing preset and ``to``: ``amount`` of the way (0..1), by crossfading the two
+    pictures or through ``keyframes`` segments of the weight path."""
+
+    to: LoadedPreset
+    amount: float
+    crossfade: bool
+    keyframes: int
 
 
 @dataclass
@@ -136,17 +158,18 @@ class FramePipeline:
         self.look.params = loaded.preset.look
         self.transition = None
 
-    def _toward(self, t: float, params: Params) -> tuple[LoadedPreset, float, bool] | None:
-        """What the frame morphs towards, how far and whether as a crossfade; None for the preset alone."""
+    def _toward(self, t: float, params: Params) -> _Toward | None:
+        """What the frame morphs towards and how; None for the preset alone."""
         transition = self.transition
         if transition is not None:
             amount = ease((t - transition.start) / transition.seconds)
             if amount >= 1.0:
                 self._arrive(transition.to)
                 return None
-            return transition.to, amount, transition.crossfade
+            keyframes = max(1, int(transition.seconds / KEYFRAME_S))
+            return _Toward(transition.to, amount, transition.crossfade, keyframes)
         if self.cued is not None and params["blend"] > 0.0:
-            return self.cued, params["blend"], bool(params["crossfade"])
+            return _Toward(self.cued, params["blend"], bool(params["crossfade"]), KNOB_KEYFRAMES)
         return None
 
     def draw(self, features: FrameFeatures, internal: tuple[int, int], target: moderngl.Framebuffer,
@@ -156,10 +179,10 @@ class FramePipeline:
         heard = reacting(features, params)
         toward = self._toward(features.time, params)
         frame = self._net_frame(heard, *internal, params, toward)
-        self.look.draw(frame, heard, target, params, None if toward is None else (toward[0].preset.look, toward[1]))
+        self.look.draw(frame, heard, target, params, None if toward is None else (toward.to.preset.look, toward.amount))
 
     def _net_frame(self, heard: FrameFeatures, width: int, height: int, params: Params,
-                   toward: tuple[LoadedPreset, float, bool] | None) -> np.ndarray:
+                   toward: _Toward | None) -> np.ndarray:
         """The engine's raw (height, width, 3) channels for features already scaled by `reacting`."""
         inputs = frame_inputs(heard.vector(), _TIME) * np.float32(params["input_scale"])
         walk = walk_time(params)
@@ -167,19 +190,28 @@ class FramePipeline:
         mine = self.preset.engine
         bass_zoom, beat_zoom = mine.bass_zoom, mine.beat_zoom
         if toward is not None:
-            theirs, amount = toward[0].preset.engine, toward[1]
-            bass_zoom += (theirs.bass_zoom - bass_zoom) * amount
-            beat_zoom += (theirs.beat_zoom - beat_zoom) * amount
+            theirs = toward.to.preset.engine
+            bass_zoom += (theirs.bass_zoom - bass_zoom) * toward.amount
+            beat_zoom += (theirs.beat_zoom - beat_zoom) * toward.amount
         zoom = params["zoom"] * (1.0 + bass_zoom * heard.bass + beat_zoom * heard.beat)
+        render = lambda state: self.canvas.render(state, inputs, width, height, zoom, angle)  # noqa: E731
         state = self.engine.state(walk)
         if toward is None:
-            return self.canvas.render(state, inputs, width, height, zoom, angle)
-        other, amount, crossfade = toward[0].net.state(walk), toward[1], toward[2]
-        if not crossfade and state.blends_with(other):
-            return self.canvas.render(state.blend(other, amount), inputs, width, height, zoom, angle)
-        mine_frame = self.canvas.render(state, inputs, width, height, zoom, angle).astype(np.float32)
-        their_frame = self.canvas.render(other, inputs, width, height, zoom, angle).astype(np.float32)
-        return mine_frame + (their_frame - mine_frame) * np.float32(amount)
+            return render(state)
+        other = toward.to.net.state(walk)
+        if toward.crossfade or not state.blends_with(other):
+            near, far, part = state, other, toward.amount
+        else:  # between two keyframes on the weight path
+            position = toward.amount * toward.keyframes
+            segment = min(int(position), toward.keyframes - 1)
+            near = state.blend(other, segment / toward.keyframes)
+            far = state.blend(other, (segment + 1) / toward.keyframes)
+            part = position - segment
+        near_frame = render(near)
+        if part <= 0.0:
+            return near_frame
+        near_frame = near_frame.astype(np.float32)
+        return near_frame + (render(far).astype(np.float32) - near_frame) * np.float32(part)
 
     def release(self) -> None:
         self.loader.close()
