@@ -135,7 +135,26 @@ def test_analyze_needs_an_output(click_wav: Path, capsys) -> None:
     assert out == ""
 
 
+def test_presets_list_and_a_contact_sheet(tmp_path: Path, capsys) -> None:
+    code, out, _ = run_main(["presets", "list"], capsys)
+    assert code == 0 and "mandala" in out and "kaleidoscope" not in out and "Your presets" in out
+    sheet = tmp_path / "sheet.png"
+    code, out, _ = run_main(["presets", "show", "lava", "neon", "--png", sheet, "--frames", "3", "--seconds", "1",
+                             "--size", "64x36", "--quiet"], capsys)
+    assert code == 0 and "2 presets, 3 frames each" in out
+    from PIL import Image
+
+    picture = np.asarray(Image.open(sheet).convert("RGB"))
+    assert picture.shape[0] == 2 * (36 + 4) and picture.shape[1] == 200 + 3 * (64 + 4)
+    lava, neon = picture[:36, 200:264].astype(int), picture[40:76, 200:264].astype(int)
+    assert np.abs(lava.mean(axis=(0, 1)) - neon.mean(axis=(0, 1))).max() > 20, "two looks, two colour casts"
+
+
 @pytest.mark.parametrize(("argv", "names"), [
+    (["presets", "show", "--png", "x.png"], ["name one or more presets", "--all"]),
+    (["presets", "show", "nosuch", "--png", "x.png"], ["nosuch", "vj presets list"]),
+    (["presets", "show", "lava", "--png", "x.jpg", "--quiet"], ["x.jpg", ".png"]),
+    (["evolve", "--preset", "nosuch"], ["nosuch"]),
     (["frobnicate"], ["frobnicate", "render"]),
     ([], ["COMMAND", "--help"]),
     (["render"], ["audio", "--output"]),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from vj import __version__
@@ -129,8 +130,26 @@ def _build_parser() -> argparse.ArgumentParser:
     show.add_argument("--start", type=float, default=16.0, metavar="S", help="from S seconds in (default 16)")
     show.add_argument("--seconds", type=float, default=8.0, metavar="S", help="over S seconds (default 8)")
     show.add_argument("--frames", type=int, default=6, metavar="N", help="frames per preset (default 6)")
+    show.add_argument("--size", type=_size, default=(256, 144), metavar="WxH", help="size of each frame (default 256x144)")
     show.add_argument("--quiet", action="store_true", help="no progress bars")
     show.set_defaults(run=_presets_show)
+
+    evolve = commands.add_parser(
+        "evolve", help="breed new looks: pick from a grid of mutated nets rendering live (Picbreeder)",
+        description="A 3x3 grid of nets renders live to music: the parent in the centre, eight mutated "
+        "children around it. Pick a child (keys 1-9, a click, or MIDI pads on notes 36-44) and it becomes "
+        "the parent of the next generation; s saves the centre as a preset (vj presets list shows it).",
+    )
+    evolve.add_argument("--preset", default="default", help="the preset to start from (default: default)")
+    evolve.add_argument("--audio", type=Path, help="music whose features drive the nets (default: the demo track)")
+    evolve.add_argument("--device", default="auto", help="auto, cuda or cpu")
+    evolve.add_argument("--net", help="WIDTHxLAYERS of the nets (default: 24x4 on a CPU, the preset's with CUDA)")
+    evolve.add_argument("--size", type=_size, default=(1280, 720), metavar="WxH", help="window size")
+    evolve.add_argument("--midi", metavar="NAME", help="only MIDI ports whose name contains NAME")
+    evolve.add_argument("--no-midi", dest="midi_enabled", action="store_false", help="no MIDI")
+    evolve.add_argument("--seed", type=int, default=1, help="seed of the mutations (default 1)")
+    evolve.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
+    evolve.set_defaults(run=_evolve)
 
     midi = commands.add_parser("midi", help="MIDI learn and monitor, without a show",
                                description="Bind controls to parameters (learn), or see what a controller sends.")
@@ -301,6 +320,17 @@ def _params(args: argparse.Namespace) -> int:
     return 0
 
 
+def _evolve(args: argparse.Namespace) -> int:
+    from vj.live.evolve import EvolveSettings, run_evolve
+
+    settings = EvolveSettings(preset=args.preset, device=args.device, net=args.net, size=args.size,
+                              midi=args.midi, midi_enabled=args.midi_enabled, seed=args.seed,
+                              duration_s=args.duration)
+    if args.audio is not None:
+        settings = replace(settings, audio=args.audio)
+    return run_evolve(settings)
+
+
 def _presets_list(args: argparse.Namespace) -> int:
     from vj.presets import describe_presets
 
@@ -316,12 +346,13 @@ def _presets_show(args: argparse.Namespace) -> int:
     names = list(args.names) + (shipped_names("presets") if args.all else [])
     if not names:
         raise VJError("vj presets show: name one or more presets, or pass --all")
-    if not 1 <= args.frames <= 24 or args.seconds <= 0 or args.start < 0:
-        raise VJError("vj presets show: --frames is 1 to 24, --seconds more than 0, --start 0 or more")
+    if not 1 <= args.frames <= 24 or args.seconds <= 0 or args.start < 0 or not 16 <= min(args.size) <= 2048:
+        raise VJError("vj presets show: --frames is 1 to 24, --seconds more than 0, --start 0 or more, "
+                      "--size 16x16 to 2048x2048")
     presets = [load_preset(name) for name in names]  # every file checked before any rendering
-    span = SheetSpan(start_s=args.start, seconds=args.seconds, count=args.frames)
+    span = SheetSpan(start_s=args.start, seconds=args.seconds, count=args.frames, size=args.size)
     if args.audio is not None:
-        span = SheetSpan(audio=args.audio, start_s=args.start, seconds=args.seconds, count=args.frames)
+        span = replace(span, audio=args.audio)
     contact_sheet(presets, args.png, span, progress=not args.quiet)
     print(f"wrote {args.png} ({len(presets)} preset{'s' if len(presets) > 1 else ''}, {args.frames} frames each)")
     return 0

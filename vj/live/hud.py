@@ -40,6 +40,8 @@ class HudState:
     lines: tuple[str, ...] = ()
     """More lines: the controls (MIDI ports, OSC, a knob waiting for pickup, the last change) or the key map."""
     warnings: tuple[str, ...] = ()
+    figures: bool = True
+    """The show's figures (fps, sizes, tempo, input, meters); `vj evolve` shows only its own lines."""
 
 
 class Hud:
@@ -63,7 +65,8 @@ class Hud:
             self._layout(state)
             self._text_at = now
         image = self._panel.copy()
-        self._draw_meters(ImageDraw.Draw(image), state)
+        if state.figures:
+            self._draw_meters(ImageDraw.Draw(image), state)
         width, height = image.size
         if self.texture is None or self.texture.size != (width, height):
             if self.texture is not None:
@@ -87,13 +90,14 @@ class Hud:
             (f"CPPN {state.internal[0]}x{state.internal[1]}  ->  {state.window[0]}x{state.window[1]}", TEXT),
             (f"{state.bpm:6.1f} BPM ({state.beat_source})" if state.bpm else f"  no beat ({state.beat_source})", TEXT),
             (f"in: {state.device}"[:48], TEXT),
-        ]
+        ] if state.figures else []
+        columns = 48 if state.figures else 90
         if state.status:
-            lines.append((state.status[:48], TEXT))
-        lines += [(line[:48], TEXT) for line in state.lines]
-        lines += [(w[:48], WARNING) for w in state.warnings]
-        width = round(330 * s)
-        height = round((2 * PAD + LINE * len(lines) + METER_H + 6) * s)
+            lines.append((state.status[:columns], TEXT))
+        lines += [(line[:columns], TEXT) for line in state.lines]
+        lines += [(w[:columns], WARNING) for w in state.warnings]
+        width = round(330 * s) if state.figures else round(2 * PAD * s + max(self.font.getlength(t) for t, _ in lines))
+        height = round((2 * PAD + LINE * len(lines) + (METER_H + 6 if state.figures else 0)) * s)
         panel = Image.new("RGBA", (width, height), BACKGROUND)
         draw = ImageDraw.Draw(panel)
         for row, (text, colour) in enumerate(lines):

@@ -12,7 +12,7 @@ import moderngl
 
 from vj.errors import VJError
 
-NO_DISPLAY = ("no display: `vj live` needs a screen ({why}); to make a video without one, "
+NO_DISPLAY = ("no display: `vj live` and `vj evolve` need a screen ({why}); to make a video without one, "
               "use `vj render AUDIO -o OUT.mp4`")
 
 
@@ -79,6 +79,9 @@ class Window:
         """Keys pressed since the loop last looked: typed characters ('f', '[', 'T', ' '), 'escape', 'up', 'down'."""
         glfw.set_char_callback(self.handle, lambda _w, codepoint: self.keys.append(chr(codepoint)))
         glfw.set_key_callback(self.handle, self._on_key)
+        self.clicks: list[tuple[float, float]] = []
+        """Left clicks since the loop last looked, as (x, y) fractions of the window from its top-left."""
+        glfw.set_mouse_button_callback(self.handle, self._on_click)
         if fullscreen is not None:
             self.set_fullscreen(fullscreen)
 
@@ -88,6 +91,13 @@ class Window:
         held = action == glfw.REPEAT and key != glfw.KEY_ESCAPE  # arrows repeat; a held Esc must not quit twice
         if key in names and (action == glfw.PRESS or held):
             self.keys.append(names[key])
+
+    def _on_click(self, _window, button, action, _mods) -> None:
+        glfw = self._glfw
+        if button == glfw.MOUSE_BUTTON_LEFT and action == glfw.PRESS:
+            x, y = glfw.get_cursor_pos(self.handle)
+            width, height = glfw.get_window_size(self.handle)
+            self.clicks.append((x / max(width, 1), y / max(height, 1)))
 
     @property
     def fullscreen(self) -> bool:
