@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from vj.atomic import replacing
 from vj.audio.features import FEATURE_NAMES
 from vj.control.standard import PRESET_OWNED
 from vj.engine.net import Layers, NetSpec, parse_net
@@ -298,19 +298,10 @@ def save_preset(preset: Preset, layers: Layers, values: dict[str, float], folder
     }
     try:
         save_weights(weights, layers)
-        _write_atomically(path, "# saved by vj; edit freely\n" + tomli_w.dumps(document))
+        with replacing(path) as file:
+            file.write("# saved by vj; edit freely\n" + tomli_w.dumps(document))
     except OSError as error:
         path.unlink(missing_ok=True)
         raise VJError(f"{path}: cannot save the preset ({error.strerror})") from None
     return path
 
-
-def _write_atomically(path: Path, text: str) -> None:
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise

@@ -11,6 +11,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -50,12 +51,21 @@ class JackServer:
         self.process: subprocess.Popen | None = None
         self.env = {**os.environ, "JACK_DEFAULT_SERVER": name, "JACK_NO_START_SERVER": "1",
                     "JACK_NO_AUDIO_RESERVATION": "1"}
+        self.log = Path(tempfile.mkdtemp(prefix="vj-jack-")) / "jackd.log"
+
+    def log_tail(self, lines: int = 15) -> list[str]:
+        """The server's last lines of output (clients it dropped, timeouts)."""
+        try:
+            return self.log.read_text(errors="replace").splitlines()[-lines:]
+        except OSError:
+            return []
 
     def start(self) -> float:
         """Start and wait until clients can connect; returns the monotonic time it became ready."""
-        self.process = subprocess.Popen(
-            [_need("jackd"), "-n", self.name, "--no-realtime", "-d", "dummy", "-r", "48000", "-p", "512"],
-            env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        with open(self.log, "ab") as log:  # the server's own account, for a test's failure message
+            self.process = subprocess.Popen(
+                [_need("jackd"), "-n", self.name, "--no-realtime", "-d", "dummy", "-r", "48000", "-p", "512"],
+                env=self.env, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 10
         while self.ports() is None:
             if self.process.poll() is not None or time.monotonic() > deadline:

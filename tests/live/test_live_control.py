@@ -70,7 +70,7 @@ def test_midi_and_osc_steer_a_live_show(live_env, jack, tmp_path):
         jack.wait_for_port("vj-midi:in")
         time.sleep(0.3)
         send("send 144 39 100")  # the next preset (note 39): it resets the parameters it owns, zoom too
-        time.sleep(0.5)
+        time.sleep(1.5)  # it loads in the background and lands at the next frame
         send("sweep 1 1 0 127")  # zoom (cc 1): passes the parameter's value, so it picks up
         send("sweep 1 1 127 100")
         send("sweep 1 6 0 64")  # symmetry (cc 6) from where it stands
@@ -104,7 +104,9 @@ def test_midi_and_osc_steer_a_live_show(live_env, jack, tmp_path):
     flood_frames = frames_between(trace, flood["start"], flood["end"])
     figures = {"control_to_frame_latency_ms": stats["control_to_frame_latency_ms"], "midi": controls["midi"]["received"],
                "flood_sent": flood["sent"], "fps_quiet": quiet_frames / 3.0,
-               "fps_flood": flood_frames / (flood["end"] - flood["start"]), "clock": controls["clock"]}
+               "fps_flood": flood_frames / (flood["end"] - flood["start"]), "clock": controls["clock"],
+               "midi_events": controls["midi"]["events"], "frame_errors": stats.get("frame_errors"),
+               "jackd": jack.log_tail()}
     print(json.dumps(figures))
 
     assert params["zoom"] == pytest.approx(curve_value("log", 100 / 127, 0.25, 4.0), abs=1e-5)

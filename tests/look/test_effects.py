@@ -194,11 +194,17 @@ def edit(path, text: str, stamp: list[int]) -> None:
     os.utime(path, ns=(stamp[0], stamp[0]))
 
 
-def test_shader_reload_keeps_the_last_good_program_then_takes_the_fix(gl_ctx, tmp_path, monkeypatch):
+@pytest.fixture
+def shaders(tmp_path, monkeypatch):
+    """A writable copy of shaders/ that the look reads from."""
+    folder = tmp_path / "shaders"
+    shutil.copytree(resource_dir("shaders"), folder)
+    monkeypatch.setattr(vj.look.shaders, "shader_path", lambda name: folder / name)
+    return folder
+
+
+def test_shader_reload_keeps_the_last_good_program_then_takes_the_fix(gl_ctx, shaders):
     """A VJ editing post.frag mid-show: a typo keeps the picture (and reports the error), the fix shows."""
-    shaders = tmp_path / "shaders"
-    shutil.copytree(resource_dir("shaders"), shaders)
-    monkeypatch.setattr(vj.look.shaders, "shader_path", lambda name: shaders / name)
     post = shaders / "post.frag"
     stamp = [post.stat().st_mtime_ns]
     look = Look(gl_ctx, LookParams(), watch_shaders=True)
@@ -230,11 +236,8 @@ def test_shader_reload_keeps_the_last_good_program_then_takes_the_fix(gl_ctx, tm
         look.release()
 
 
-def test_without_watching_edits_are_ignored(gl_ctx, tmp_path, monkeypatch):
+def test_without_watching_edits_are_ignored(gl_ctx, shaders):
     """Offline renders (no watch) must not change shaders under a render."""
-    shaders = tmp_path / "shaders"
-    shutil.copytree(resource_dir("shaders"), shaders)
-    monkeypatch.setattr(vj.look.shaders, "shader_path", lambda name: shaders / name)
     post = shaders / "post.frag"
     look = Look(gl_ctx, LookParams())
     try:
@@ -247,11 +250,8 @@ def test_without_watching_edits_are_ignored(gl_ctx, tmp_path, monkeypatch):
         look.release()
 
 
-def test_a_broken_shader_at_start_is_a_one_line_error(gl_ctx, tmp_path, monkeypatch):
+def test_a_broken_shader_at_start_is_a_one_line_error(gl_ctx, shaders):
     """At start there is no good program to keep: a broken install says which file and why."""
-    shaders = tmp_path / "shaders"
-    shutil.copytree(resource_dir("shaders"), shaders)
-    monkeypatch.setattr(vj.look.shaders, "shader_path", lambda name: shaders / name)
     (shaders / "colour.frag").write_text("#version 330\nnot glsl\n")
     with pytest.raises(VJError) as caught:
         Look(gl_ctx, LookParams(), watch_shaders=True)

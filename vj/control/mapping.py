@@ -26,10 +26,10 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from vj.atomic import replacing
 from vj.control.params import Params
 from vj.errors import VJError
 from vj.resources import find_toml, resource_dir, shipped_names
@@ -106,14 +106,8 @@ class MidiMap:
         document["bind"] = [b.to_toml() for b in self.bindings]
         text = "# vj MIDI map (see `vj midi --help`); written by vj, edit freely\n" + tomli_w.dumps(document)
         path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as file:
-                file.write(text)
-            os.replace(temporary, path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        with replacing(path) as file:
+            file.write(text)
         self.path = path
 
 

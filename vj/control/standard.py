@@ -9,13 +9,17 @@ preset never moves them.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from vj.control.params import Params, ParamSpec
 from vj.look.palettes import PALETTES
 
-if TYPE_CHECKING:
-    from vj.presets import Preset
+
+class Preset(Protocol):
+    """What the registry needs of a preset (`vj.presets.Preset`, which checks its names against
+    `PRESET_OWNED`): its parameter values."""
+
+    params: tuple[tuple[str, float], ...]
 
 PRESET_WRITER = "preset"
 MAX_TRANSITION_BEATS = 32

@@ -7,13 +7,12 @@ value checked finite.
 
 from __future__ import annotations
 
-import os
-import tempfile
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
+from vj.atomic import replacing
 from vj.engine.net import Layers, NetSpec
 from vj.errors import VJError
 
@@ -71,11 +70,5 @@ def save_weights(path: Path, layers: Layers) -> None:
     arrays = {}
     for index, (w, b) in enumerate(layers):
         arrays[f"w{index}"], arrays[f"b{index}"] = np.asarray(w, np.float32), np.asarray(b, np.float32)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            np.savez(file, **arrays)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    with replacing(path, "wb") as file:
+        np.savez(file, **arrays)
