@@ -8,10 +8,11 @@
 // symmetry mirrors it (0 none, 0.5 left-right, 1 four-way, crossfaded between).
 // Feedback keeps a fading copy of the last frame, scaled and turned, under the new one (trails).
 // Edit this file while `vj live` runs: it reloads, and a compile error shows in the HUD.
-uniform sampler2D cppn, previous, palette_lut;  // previous: a framebuffer's texture, row 0 at the bottom
+uniform sampler2D cppn, cppn_next, previous, palette_lut;  // previous: a framebuffer's texture, row 0 at the bottom
 uniform vec2 source_size;
 uniform float aspect, hue_shift, contrast, brightness, beat, bass, treble, symmetry, kaleidoscope, feedback;
 uniform float trail_scale, trail_angle;
+uniform float next_amount;  // in a crossfade or morph: how much of cppn_next's colours (0: none, not read)
 in vec2 uv;
 out vec4 colour;
 
@@ -49,24 +50,33 @@ vec2 kaleidoscoped(vec2 p) {
     return 0.5 + 0.8 * length(c) * vec2(cos(angle) / aspect, sin(angle));
 }
 
-vec3 mirrored(vec2 p) {
+vec3 mirrored(sampler2D tex, vec2 p) {
     vec2 left_right = vec2(0.5 + abs(p.x - 0.5), p.y);
     vec2 four_way = vec2(left_right.x, 0.5 + abs(p.y - 0.5));
     float towards_lr = clamp(2.0 * symmetry, 0.0, 1.0), towards_four = clamp(2.0 * symmetry - 1.0, 0.0, 1.0);
     if (towards_four > 0.0) {  // uniform branches: one fetch set when the amount sits on a step
-        vec3 four = catmull_rom(cppn, four_way, source_size);
-        return towards_four < 1.0 ? mix(catmull_rom(cppn, left_right, source_size), four, towards_four) : four;
+        vec3 four = catmull_rom(tex, four_way, source_size);
+        return towards_four < 1.0 ? mix(catmull_rom(tex, left_right, source_size), four, towards_four) : four;
     }
-    vec3 lr = catmull_rom(cppn, left_right, source_size);
-    return towards_lr < 1.0 ? mix(catmull_rom(cppn, p, source_size), lr, towards_lr) : lr;
+    vec3 lr = catmull_rom(tex, left_right, source_size);
+    return towards_lr < 1.0 ? mix(catmull_rom(tex, p, source_size), lr, towards_lr) : lr;
+}
+
+vec3 coloured(sampler2D tex, vec2 p) {
+    // The net's channels at p as colour. Two nets are mixed after this, never before: a channel halfway
+    // between two pictures' would pick palette colours that neither picture has.
+    vec3 net = symmetry > 0.0 ? mirrored(tex, p) : catmull_rom(tex, p, source_size);
+    vec3 hue = palette(net.r + hue_shift + 0.05 * treble);
+    float shade = smoothstep(0.0, 1.0, net.g);
+    return hue * mix(0.25, 1.0, shade) + pow(net.b, 6.0) * (0.35 + 0.5 * beat);
 }
 
 void main() {
     vec2 p = kaleidoscope >= 1.0 ? kaleidoscoped(uv) : uv;
-    vec3 net = symmetry > 0.0 ? mirrored(p) : catmull_rom(cppn, p, source_size);
-    vec3 hue = palette(net.r + hue_shift + 0.05 * treble);
-    float shade = smoothstep(0.0, 1.0, net.g);
-    vec3 c = hue * mix(0.25, 1.0, shade) + pow(net.b, 6.0) * (0.35 + 0.5 * beat);
+    vec3 c = coloured(cppn, p);
+    if (next_amount > 0.0) {
+        c = mix(c, coloured(cppn_next, p), next_amount);
+    }
     c = (c - 0.5) * contrast + 0.5;
     c *= brightness * (1.0 + 0.35 * beat + 0.15 * bass);
     if (feedback > 0.0) {  // where the last frame's pixel has flowed to: scaled and turned about the centre

@@ -126,11 +126,11 @@ brightness = 0.9
     engine = preset.engine
     assert (engine.net.width, engine.net.depth, engine.seed) == (32, 4, 11)
     assert (engine.coord_scale, engine.output_gain) == (0.5, 0.4)
-    assert dict(preset.params) == {"evolution": 0.7, "input_scale": 0.09, "contrast": 1.4, "brightness": 0.9}
+    assert dict(preset.params) == {"evolution": 0.7, "input_scale": 0.09, "contrast": 1.4, "brightness": 0.9,
+                                   "drift": 0.03}
     palette = preset.look.palette
     assert palette.gradient is None
     assert palette.cosine == ((0.5, 0.5, 0.5), (0.4, 0.4, 0.4), (1.0, 1.0, 1.0), (0.0, 0.2, 0.4))
-    assert preset.look.hue_rate == 0.03
 
 
 def test_schema_1_palette_needs_all_four_vectors(tmp_path):
@@ -165,8 +165,8 @@ def test_unknown_schema_is_refused_by_name(tmp_path, header, named):
     ("[net]\nshape = 128\n", ["net.shape must be a string"]),
     ('[net]\nactivations = ["relu"]\n', ["net.activations", "relu", "sin"]),
     ("[inputs]\nbass = 11.0\n", ["inputs.bass", "-10 to 10"]),
-    ("[look]\nhue_rate = 2.0\n", ["look.hue_rate", "-1 to 1"]),
-    ("[look]\nhue_rate = true\n", ["look.hue_rate", "number"]),
+    ("[look]\nhue_rate = 0.01\n", ["look.hue_rate", "unknown"]),
+    ("[params]\ndrift = true\n", ["params.drift", "number"]),
     ("[params]\ncontrast = nan\n", ["params.contrast", "number"]),
     ('[params]\ncontrast = "high"\n', ["params.contrast", "number"]),
     ('[look]\npalette = "plaid"\n', ["plaid", "ember"]),

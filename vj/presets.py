@@ -138,6 +138,8 @@ def _from_schema_1(data: dict, path: Path) -> dict:
     engine, look = dict(_table(data, "engine", path)), dict(_table(data, "look", path))
     params = {key: engine.pop(key) for key in ("evolution", "input_scale") if key in engine}
     params |= {key: look.pop(key) for key in ("brightness", "contrast") if key in look}
+    if "hue_rate" in look:
+        params["drift"] = look.pop("hue_rate")
     if "net" in engine:
         engine["shape"] = engine.pop("net")
     cosine = [look.pop(f"palette_{k}") for k in "abcd" if f"palette_{k}" in look]
@@ -195,7 +197,7 @@ def _weights_path(net: dict, path: Path) -> Path | None:
 
 
 def _look(look: dict, path: Path) -> LookParams:
-    _only(look, {"palette", "cosine", "gradient", "hue_rate"}, path, "look.")
+    _only(look, {"palette", "cosine", "gradient"}, path, "look.")
     given = [key for key in ("palette", "cosine", "gradient") if key in look]
     if len(given) > 1:
         raise VJError(f"{path}: look.{given[0]} and look.{given[1]}: give one palette")
@@ -217,7 +219,7 @@ def _look(look: dict, path: Path) -> LookParams:
             palette = Palette(gradient=tuple(parse_colour(v) for v in stops))
     except VJError as error:
         raise VJError(f"{path}: {error}") from None
-    return LookParams(palette=palette, hue_rate=_number(look, "hue_rate", path, "look.", LookParams().hue_rate, -1.0, 1.0))
+    return LookParams(palette=palette)
 
 
 def _params(table: dict, path: Path) -> tuple[tuple[str, float], ...]:
@@ -292,8 +294,7 @@ def save_preset(preset: Preset, layers: Layers, values: dict[str, float], folder
                 "weights": weights.name, "coord_scale": engine.coord_scale, "output_gain": engine.output_gain,
                 "bass_zoom": engine.bass_zoom, "beat_zoom": engine.beat_zoom},
         "inputs": dict(zip(FEATURE_NAMES, engine.input_gains)),
-        "look": {("cosine" if palette.cosine else "gradient"): [list(c) for c in palette.cosine or palette.gradient],
-                 "hue_rate": look.hue_rate},
+        "look": {("cosine" if palette.cosine else "gradient"): [list(c) for c in palette.cosine or palette.gradient]},
         "params": {name: values[name] for name in sorted(PRESET_OWNED) if name in values},
     }
     try:

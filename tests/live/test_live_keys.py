@@ -80,6 +80,7 @@ def test_s_saves_what_is_on_screen_as_a_new_preset_and_never_overwrites(session,
     params = session.params
     params.set("kaleidoscope", 6)
     params.advance(12.0)  # the walk has moved on: the saved net is pinned where it is now
+    session._warm_up()
     session.handle_key("s", 0.0)
     session.handle_key("s", 0.0)
     session.saver.wait()
@@ -89,12 +90,10 @@ def test_s_saves_what_is_on_screen_as_a_new_preset_and_never_overwrites(session,
     preset = load_preset("default-001")
     assert dict(preset.params)["kaleidoscope"] == 6 and preset.engine.weights == saved[0].with_suffix(".npz")
     from vj.render.loader import build_net
-    from vj.render.pipeline import walk_time
-
     reopened = build_net(preset, (session.pipeline.engine.device, session.pipeline.engine.dtype))
     inputs = np.zeros(9, np.float32)
     np.testing.assert_allclose(reopened.render(inputs, 0.0, 32, 18),
-                               session.pipeline.engine.render(inputs, walk_time(params), 32, 18), atol=1e-5)
+                               session.pipeline.engine.render(inputs, session.pipeline.walk, 32, 18), atol=1e-5)
 
 
 def test_learn_is_armed_by_key_and_moves_between_parameters(session):

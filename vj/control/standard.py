@@ -36,6 +36,7 @@ def param_specs(defaults: Mapping[str, float] = {}, preset_count: int = 1, prese
         ParamSpec("zoom", 0.25, 4.0, default("zoom", 1.0), "log", 0.12, "magnifies the picture"),
         ParamSpec("rotation", -0.5, 0.5, default("rotation", 0.0), "linear", 0.3, "spin, in turns per second"),
         ParamSpec("hue", 0.0, 1.0, default("hue", 0.0), "linear", 0.1, "turns the palette's colours"),
+        ParamSpec("drift", -0.1, 0.1, default("drift", 0.01), "linear", 0.3, "the palette's slow turn, in turns per second"),
         ParamSpec("palette", 0, len(PALETTES), default("palette", 0), "step", 0.0,
                   "0 the preset's palette, 1.. the shipped ones (`vj params`)"),
         ParamSpec("brightness", 0.0, 2.0, default("brightness", 1.0), "linear", 0.05, "overall brightness"),
@@ -73,7 +74,7 @@ def param_specs(defaults: Mapping[str, float] = {}, preset_count: int = 1, prese
 
 
 PRESET_OWNED = frozenset({
-    "evolution", "zoom", "rotation", "hue", "palette", "brightness", "contrast", "symmetry", "kaleidoscope",
+    "evolution", "zoom", "rotation", "hue", "drift", "palette", "brightness", "contrast", "symmetry", "kaleidoscope",
     "feedback", "trail_zoom", "trail_turn", "chroma", "vignette", "strobe", "input_scale",
 })
 """The parameters a preset sets (its [params] table) and a preset switch resets."""

@@ -28,6 +28,7 @@ from vj.errors import VJError
 from vj.live.hud import Hud, HudState
 from vj.live.pacer import FramePacer
 from vj.live.window import Window, check_display
+from vj.look.look import look_controls
 from vj.presets import Preset, resolve_preset, save_preset, user_preset_dir
 from vj.render.loader import build_net
 from vj.resources import resource_dir
@@ -246,7 +247,7 @@ class EvolveSession:
             row, column = divmod(index, GRID)
             top, left = row * (height + BORDER), column * (width + BORDER)
             mosaic[top : top + height, left : left + width] = net.render(inputs, walk, width, height)
-        self.look.draw(mosaic, features, self.window.ctx.screen, self.params)
+        self.look.draw(mosaic, features, self.window.ctx.screen, look_controls(self.params))
         self.hud_state.status = f"generation {self.breeder.generation}   mutation {self.breeder.strength:.2f}"
         self.hud_state.lines = (*KEYS, self.message) if self.message else KEYS
         self.hud.draw(self.hud_state, time.monotonic(), self.window.size)

@@ -12,6 +12,7 @@ a copy. The look takes numpy frames, `FrameFeatures` and the live parameters; it
 from __future__ import annotations
 
 import math
+from collections import ChainMap
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -30,11 +31,9 @@ CHROMA_SPAN = (0.004, 0.014)
 
 @dataclass(frozen=True)
 class LookParams:
-    """A preset's palette and how fast its colours drift."""
+    """A preset's palette (its drift is the ``drift`` parameter, integrated into ``hue``)."""
 
     palette: Palette = field(default_factory=lambda: PALETTES["ember"])
-    hue_rate: float = 0.01
-    """Palette turns per second, so colours drift slowly over a song."""
 
 
 def picture_buffer(ctx: moderngl.Context, size: tuple[int, int]) -> moderngl.Framebuffer:
@@ -69,6 +68,7 @@ class Look:
         self.shaders = ShaderSet(ctx, [COLOUR, POST], watch=watch_shaders)
         self.strobe = StrobeGate(strobe_limit)
         self.texture: moderngl.Texture | None = None
+        self.next_texture: moderngl.Texture | None = None
         self._frames: list[moderngl.Framebuffer] = []  # colour frames: [this one, the last one] with feedback
         self._lut = ctx.texture((256, 1), 3, dtype="f4")
         self._lut.filter = (moderngl.LINEAR, moderngl.LINEAR)
@@ -77,17 +77,18 @@ class Look:
         self._last_time: float | None = None
         self._vaos: dict[int, moderngl.VertexArray] = {}
 
-    def _upload(self, frame: np.ndarray) -> None:
+    def _upload(self, texture: moderngl.Texture | None, frame: np.ndarray) -> moderngl.Texture:
         """As half floats whatever the engine's precision: plenty for 0..1 channels, and a software
-        renderer filters them about a third faster than floats."""
+        renderer filters them about a third faster than floats. Returns the texture (new on a resize)."""
         height, width, channels = frame.shape
-        if self.texture is None or self.texture.size != (width, height):
-            if self.texture is not None:
-                self.texture.release()
-            self.texture = self.ctx.texture((width, height), channels, dtype="f2")
-            self.texture.filter = (moderngl.LINEAR, moderngl.LINEAR)
-            self.texture.repeat_x = self.texture.repeat_y = False
-        self.texture.write(np.ascontiguousarray(frame, dtype=np.float16))
+        if texture is None or texture.size != (width, height):
+            if texture is not None:
+                texture.release()
+            texture = self.ctx.texture((width, height), channels, dtype="f2")
+            texture.filter = (moderngl.LINEAR, moderngl.LINEAR)
+            texture.repeat_x = texture.repeat_y = False
+        texture.write(np.ascontiguousarray(frame, dtype=np.float16))
+        return texture
 
     def _palette(self, choice: int, toward: tuple[LookParams, float] | None) -> None:
         """Upload the palette table when it changed: a shipped palette, or the preset's own (blended with
@@ -129,11 +130,18 @@ class Look:
         return self.shaders.errors
 
     def draw(self, frame: np.ndarray, features: FrameFeatures, target: moderngl.Framebuffer,
-             controls: Mapping[str, float], toward: tuple[LookParams, float] | None = None) -> None:
+             controls: Mapping[str, float], toward: tuple[LookParams, float] | None = None,
+             next_frame: tuple[np.ndarray, float] | None = None) -> None:
         """Draw ``frame`` ((h, w, 3) floats in 0..1, row 0 at the top) into ``target``, upscaled to its size,
-        with the live parameters in ``controls``; ``toward`` is (next preset's look, amount) in a morph."""
+        with the live parameters in ``controls`` (``hue`` with the drift in it: see `look_controls`). In a preset change, ``toward`` is (the next preset's look,
+        how far) and ``next_frame`` (a second frame of the same size, how much of its colours to mix in)."""
         self.shaders.check()
-        self._upload(frame)
+        self.texture = self._upload(self.texture, frame)
+        next_amount = 0.0
+        if next_frame is not None and next_frame[1] > 0.0:
+            self.next_texture = self._upload(self.next_texture, next_frame[0])
+            self.next_texture.use(3)
+            next_amount = next_frame[1]
         self._palette(int(controls["palette"]), toward)
         dt = 0.0 if self._last_time is None else min(max(features.time - self._last_time, 0.0), 0.1)
         self._last_time = features.time
@@ -142,10 +150,10 @@ class Look:
         frames = self._colour_frames(target.size, feedback > 0.0)
 
         colour = self.shaders[COLOUR]
-        hue_rate = self.params.hue_rate if toward is None else self.params.hue_rate + (toward[0].hue_rate - self.params.hue_rate) * toward[1]
         for name, value in (
-            ("cppn", 0), ("previous", 1), ("palette_lut", 2), ("source_size", (frame.shape[1], frame.shape[0])),
-            ("aspect", aspect), ("hue_shift", (hue_rate * features.time + controls["hue"]) % 2.0),
+            ("cppn", 0), ("previous", 1), ("palette_lut", 2), ("cppn_next", 3), ("next_amount", next_amount),
+            ("source_size", (frame.shape[1], frame.shape[0])),
+            ("aspect", aspect), ("hue_shift", controls["hue"] % 2.0),
             ("contrast", controls["contrast"]), ("brightness", controls["brightness"]),
             ("symmetry", controls["symmetry"]), ("kaleidoscope", float(int(controls["kaleidoscope"]))),
             ("beat", features.beat), ("bass", features.bass), ("treble", features.treble), ("feedback", feedback),
@@ -182,5 +190,12 @@ class Look:
             vao.release()
         self.shaders.release()
         self._lut.release()
-        if self.texture is not None:
-            self.texture.release()
+        for texture in (self.texture, self.next_texture):
+            if texture is not None:
+                texture.release()
+
+
+def look_controls(params) -> Mapping[str, float]:
+    """What the look reads of the registry (`vj.control.params.Params`): its values, with the palette's
+    drift (the ``drift`` rate integrated over picture time, so changing it never jumps) added to ``hue``."""
+    return ChainMap({"hue": params["hue"] + params.integrals["drift"]}, params.values)

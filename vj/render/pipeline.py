@@ -14,7 +14,8 @@ pictures (each hidden layer amplifies a change about threefold), so rendering it
 with whole-frame brightness jumps that could count as flashes. The morph instead visits a few nets on
 that line (``KEYFRAME_S`` apart in time, ``KNOB_KEYFRAMES`` along the blend knob) and crossfades the
 pictures of the two it is between: every frame a small step, and the picture still melts through the
-nets in between.
+nets in between. The walk holds still while a morph runs (the nets in between would amplify its drift
+into flicker) and resumes where it stopped, without a jump.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from vj.control.params import Params
 from vj.control.standard import apply_preset
 from vj.engine.cppn import Canvas, frame_inputs
 from vj.engine.device import select_device
-from vj.look.look import Look
+from vj.look.look import Look, look_controls
 from vj.look.strobe import DEFAULT_MAX_PER_S
 from vj.presets import Preset
 from vj.render.loader import LoadedPreset, PresetLoader, build_net, outcome
@@ -50,11 +51,6 @@ def reacting(features: FrameFeatures, params: Params) -> FrameFeatures:
     """The features as the picture hears them: each band and the beat scaled by its sensitivity."""
     return replace(features, bass=features.bass * params["bass"], mid=features.mid * params["mid"],
                    treble=features.treble * params["treble"], beat=features.beat * params["beat"])
-
-
-def walk_time(params: Params) -> float:
-    """Where the nets' walks are: the evolution rate integrated over picture time, plus the morph knob."""
-    return params.integrals["evolution"] + MORPH_SPAN * params["morph"]
 
 
 def ease(x: float) -> float:
@@ -106,6 +102,10 @@ class FramePipeline:
         self.cued: LoadedPreset | None = None
         self.problem = ""
         """The last preset that failed to load, as one line (for the HUD); empty when none."""
+        self.walk = 0.0
+        """Where the nets' walks were at the last frame (walk seconds)."""
+        self._walk_held: float | None = None  # the walk's place while a morph runs
+        self._walk_skipped = 0.0  # walk time that passed while held, so the walk resumes where it stopped
         self._pending = None  # (future, what for: "switch" or "cue", transition beats, crossfade)
 
     @property
@@ -178,14 +178,17 @@ class FramePipeline:
         self._follow_loads(features, params)
         heard = reacting(features, params)
         toward = self._toward(features.time, params)
-        frame = self._net_frame(heard, *internal, params, toward)
-        self.look.draw(frame, heard, target, params, None if toward is None else (toward.to.preset.look, toward.amount))
+        self.walk = self._walk(params, toward is not None)
+        frame, next_frame = self._net_frames(heard, *internal, params, toward)
+        self.look.draw(frame, heard, target, look_controls(params),
+                       None if toward is None else (toward.to.preset.look, toward.amount), next_frame)
 
-    def _net_frame(self, heard: FrameFeatures, width: int, height: int, params: Params,
-                   toward: _Toward | None) -> np.ndarray:
-        """The engine's raw (height, width, 3) channels for features already scaled by `reacting`."""
+    def _net_frames(self, heard: FrameFeatures, width: int, height: int, params: Params,
+                    toward: _Toward | None) -> tuple[np.ndarray, tuple[np.ndarray, float] | None]:
+        """The engine's raw (height, width, 3) channels for features already scaled by `reacting`, and in a
+        preset change the second frame and how much of it the look mixes in (after colouring)."""
         inputs = frame_inputs(heard.vector(), _TIME) * np.float32(params["input_scale"])
-        walk = walk_time(params)
+        walk = self.walk
         angle = 2.0 * math.pi * params.integrals["rotation"]
         mine = self.preset.engine
         bass_zoom, beat_zoom = mine.bass_zoom, mine.beat_zoom
@@ -197,7 +200,7 @@ class FramePipeline:
         render = lambda state: self.canvas.render(state, inputs, width, height, zoom, angle)  # noqa: E731
         state = self.engine.state(walk)
         if toward is None:
-            return render(state)
+            return render(state), None
         other = toward.to.net.state(walk)
         if toward.crossfade or not state.blends_with(other):
             near, far, part = state, other, toward.amount
@@ -207,11 +210,19 @@ class FramePipeline:
             near = state.blend(other, segment / toward.keyframes)
             far = state.blend(other, (segment + 1) / toward.keyframes)
             part = position - segment
-        near_frame = render(near)
-        if part <= 0.0:
-            return near_frame
-        near_frame = near_frame.astype(np.float32)
-        return near_frame + (render(far).astype(np.float32) - near_frame) * np.float32(part)
+        return render(near), (render(far), part) if part > 0.0 else None
+
+    def _walk(self, params: Params, morphing: bool) -> float:
+        """The evolution rate integrated over picture time plus the morph knob, held while ``morphing``."""
+        walk = params.integrals["evolution"] + MORPH_SPAN * params["morph"] - self._walk_skipped
+        if morphing:
+            if self._walk_held is None:
+                self._walk_held = walk
+            return self._walk_held
+        if self._walk_held is not None:
+            self._walk_skipped += walk - self._walk_held
+            walk, self._walk_held = self._walk_held, None
+        return walk
 
     def release(self) -> None:
         self.loader.close()

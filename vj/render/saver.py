@@ -13,7 +13,7 @@ from vj.control.params import Params
 from vj.control.standard import PRESET_OWNED
 from vj.errors import VJError
 from vj.presets import save_preset, user_preset_dir
-from vj.render.pipeline import FramePipeline, walk_time
+from vj.render.pipeline import FramePipeline
 
 
 class PresetSaver:
@@ -23,7 +23,7 @@ class PresetSaver:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vj-save")
 
     def save(self, pipeline: FramePipeline, params: Params) -> None:
-        layers = pipeline.engine.pinned_layers(walk_time(params))  # copied now: the walk moves on
+        layers = pipeline.engine.pinned_layers(pipeline.walk)  # copied now: the walk moves on
         values = {name: params.targets[name] for name in PRESET_OWNED}
         self.message = "saving the preset..."
         self._pool.submit(self._write, pipeline.preset, layers, values)
