@@ -34,7 +34,7 @@ def run(net: str, beats: int, crossfade: bool, keyframe_s: float, ctx) -> tuple[
         t = 10.0 + n / 30
         if n == 1:
             pipeline.switch("nebula", beats, crossfade)
-            pipeline._pending[0].result(timeout=60)
+            pipeline.wait_for_loads()
         features = FrameFeatures(index=n, bass=0.3, mid=0.2, treble=0.2, centroid=0.5, rolloff=0.5, flux=0.1,
                                  time=t, beat=0.0, rms=0.3, tempo_bpm=120.0, beat_phase=0.0, onset=0.0)
         params.advance(t)

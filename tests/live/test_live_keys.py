@@ -66,7 +66,7 @@ def test_keys_change_the_live_parameters_through_the_registry(session):
 
 def arrive(session) -> None:
     """Wait for the preset loading in the background, then draw the frame it lands in."""
-    session.pipeline._pending[0].result(timeout=30)
+    session.pipeline.wait_for_loads(30)
     if session.picture is None:
         session._resized()
     session._warm_up()
@@ -80,6 +80,7 @@ def test_s_saves_what_is_on_screen_as_a_new_preset_and_never_overwrites(session,
     params = session.params
     params.set("kaleidoscope", 6)
     params.advance(12.0)  # the walk has moved on: the saved net is pinned where it is now
+    session._resized()
     session._warm_up()
     session.handle_key("s", 0.0)
     session.handle_key("s", 0.0)

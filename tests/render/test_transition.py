@@ -26,8 +26,8 @@ def features(time: float) -> FrameFeatures:
 class Show:
     """A pipeline playing ``start`` (at the live CPU net size), its parameters and a small target."""
 
-    def __init__(self, gl_ctx, start: str = "default"):
-        preset = resolve_preset(start, net=NET)
+    def __init__(self, gl_ctx, start: str = "default", start_net: str = NET):
+        preset = resolve_preset(start, net=start_net)
         self.pipeline = FramePipeline(preset, "cpu", gl_ctx, net=NET)
         self.params = show_params(preset)
         self.target = OffscreenTarget(gl_ctx, 64, 36)
@@ -42,8 +42,7 @@ class Show:
 
     def loaded(self) -> None:
         """Wait for the background load, so the next frame picks it up."""
-        future = self.pipeline._pending[0]
-        future.exception(timeout=30)
+        self.pipeline.wait_for_loads(30)
 
     def release(self) -> None:
         self.target.release()
@@ -138,9 +137,8 @@ def test_parameters_glide_with_the_morph(show):
 
 def test_crossfade_switch_between_nets_of_different_shapes(gl_ctx):
     """A 128x6 playing net and a 24x4 one cannot morph weight by weight: the pictures crossfade."""
-    show = Show(gl_ctx)
+    show = Show(gl_ctx, start_net="128x6")  # the shipped net plays; presets load at the live CPU size
     try:
-        show.pipeline.use_preset(load_preset("default"))  # the shipped 128x6 net
         assert str(show.pipeline.preset.engine.net) == "128x6"
         first = show.frame()
         show.pipeline.switch("embers", beats=2, crossfade=False)
@@ -205,3 +203,17 @@ def test_blend_knob_morphs_towards_the_cued_preset(show):
     assert change(alone, full) > 20
     assert change(half, alone) > 8 and change(half, full) > 8
     np.testing.assert_array_equal(at(0.0), alone)
+
+
+def test_cueing_and_switching_load_side_by_side(show):
+    """The live loop asks for the cued preset every frame while the knob is up: one load, and a switch
+    asked for meanwhile is not lost."""
+    show.frame()
+    show.pipeline.cue("circuit")
+    loading = show.pipeline._cueing[1]
+    show.pipeline.cue("circuit")
+    assert show.pipeline._cueing[1] is loading, "asking again does not load again"
+    show.pipeline.switch("nebula", beats=0, crossfade=False)
+    show.loaded()
+    show.frame()
+    assert show.pipeline.preset.name == "nebula" and show.pipeline.cued.preset.name == "circuit"

@@ -21,7 +21,9 @@ into flicker) and resumes where it stopped, without a jump.
 from __future__ import annotations
 
 import math
+from concurrent.futures import Future
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 import moderngl
 import numpy as np
@@ -106,7 +108,8 @@ class FramePipeline:
         """Where the nets' walks were at the last frame (walk seconds)."""
         self._walk_held: float | None = None  # the walk's place while a morph runs
         self._walk_skipped = 0.0  # walk time that passed while held, so the walk resumes where it stopped
-        self._pending = None  # (future, what for: "switch" or "cue", transition beats, crossfade)
+        self._switching: tuple[Future, int, bool] | None = None  # (the load, beats, crossfade)
+        self._cueing: tuple[str, Future] | None = None
 
     @property
     def device(self) -> str:
@@ -116,35 +119,43 @@ class FramePipeline:
         """A new net (and walk) from ``seed``; the rest of the preset stays."""
         self.engine = build_net(self.preset, self._device, seed)
 
-    def use_preset(self, preset: Preset) -> None:
-        """Cut to ``preset`` now, loading it on this thread (an offline render; live uses `switch`)."""
-        self._arrive(LoadedPreset(preset, build_net(preset, self._device)))
-
     def switch(self, name: str, beats: int, crossfade: bool) -> None:
-        """Start loading ``name``; when it is ready, morph to it over ``beats`` beats (0: cut)."""
-        self._pending = (self.loader.request(name), "switch", beats, crossfade)
+        """Start loading ``name``; when it is ready, morph to it over ``beats`` beats (0: cut). A newer
+        switch replaces one still loading."""
+        self._switching = (self.loader.request(name), beats, crossfade)
 
     def cue(self, name: str) -> None:
-        """Load ``name`` as the preset the blend knob morphs towards."""
-        if self.cued is None or self.cued.preset.name != name:
+        """Load ``name`` as the preset the blend knob morphs towards (once: asking again is free)."""
+        if self.cued is not None and self.cued.preset.name == Path(name).stem:
+            return
+        if self._cueing is None or self._cueing[0] != name:
             self.cued = None
-            self._pending = (self.loader.request(name), "cue", 0, False)
+            self._cueing = (name, self.loader.request(name))
+
+    def wait_for_loads(self, timeout_s: float = 60.0) -> None:
+        """Block until the presets being loaded are ready (or failed): offline renders, tests, benches."""
+        for future in [self._switching and self._switching[0], self._cueing and self._cueing[1]]:
+            if future is not None:
+                future.exception(timeout=timeout_s)
 
     def _follow_loads(self, features: FrameFeatures, params: Params) -> None:
-        if self._pending is None:
+        """Take up presets that finished loading: a failure is `problem`, the playing preset plays on."""
+        if self._cueing is not None:
+            result = outcome(self._cueing[1])
+            if result is not None:
+                self._cueing = None
+                self.problem, self.cued = (result, None) if isinstance(result, str) else ("", result)
+        if self._switching is None:
             return
-        future, purpose, beats, crossfade = self._pending
+        future, beats, crossfade = self._switching
         result = outcome(future)
         if result is None:
             return
-        self._pending = None
+        self._switching = None
         if isinstance(result, str):
             self.problem = result
             return
         self.problem = ""
-        if purpose == "cue":
-            self.cued = result
-            return
         bpm = features.tempo_bpm if features.tempo_bpm > 0 else DEFAULT_BPM
         seconds = beats * 60.0 / bpm
         if seconds <= 0:
