@@ -83,10 +83,12 @@ def test_ctrl_c_and_sigterm_end_the_show_cleanly_with_stats(live_env, jack, tmp_
     import signal
 
     for number, sent in enumerate((signal.SIGINT, signal.SIGTERM)):
-        stats_path = tmp_path / f"stats{number}.json"
-        vj = start_vj(live_env, "live", "--stats", stats_path)
-        jack.wait_for_port("vj:in_0")
-        time.sleep(1.0)
+        stats_path, trace_path = tmp_path / f"stats{number}.json", tmp_path / f"trace{number}.csv"
+        vj = start_vj(live_env, "live", "--stats", stats_path, "--trace", trace_path)
+        deadline = time.monotonic() + 60
+        while not (trace_path.exists() and trace_path.read_text().count("\n") > 12):  # the show is on
+            assert time.monotonic() < deadline and vj.poll() is None, "the show did not start"
+            time.sleep(0.1)
         vj.send_signal(sent)
         out, err = vj.communicate(timeout=30)
         assert vj.returncode == 0, err

@@ -84,7 +84,7 @@ class LiveSession:
         settings = self.settings
         window = Window("vj live", settings.size, settings.fullscreen, settings.vsync)
         audio = None
-        previous = signal.signal(signal.SIGTERM, self._on_terminate)
+        previous = {number: signal.signal(number, self._on_terminate) for number in (signal.SIGTERM, signal.SIGINT)}
         try:
             self.setup(window)
             audio = self.audio = LiveInput(settings.input, settings.channels)
@@ -94,7 +94,8 @@ class LiveSession:
             self.controls.open()
             self._loop(window)
         finally:
-            signal.signal(signal.SIGTERM, previous)
+            for number, handler in previous.items():
+                signal.signal(number, handler)
             ended = time.monotonic()
             self.controls.close()
             if self.pipeline is not None:
@@ -110,7 +111,10 @@ class LiveSession:
         return 0
 
     def _on_terminate(self, _signum, _frame) -> None:
-        """SIGTERM (a service manager, `kill`) ends the show like q: after this frame, stats written."""
+        """Ctrl-C and SIGTERM (a service manager, `kill`) end the show like q: after this frame (or after
+        the warm-up, wherever it lands), stats written. A second one while stopping forces the way out."""
+        if self._quit:
+            raise KeyboardInterrupt
         self._quit = True
 
     # --- setup ---
@@ -174,32 +178,29 @@ class LiveSession:
         self._resized()
         self._warm_up()
         deadline = None if self.settings.duration_s is None else self.started + self.settings.duration_s
-        try:
-            while not self._quit and not window.should_close:
-                frame_start = time.monotonic()
-                if deadline is not None and frame_start >= deadline:
-                    break
-                window.poll()
-                self._keys(window, frame_start)
-                if window.size != self.resolution.window and min(window.size) > 0:
-                    self.resolution.resize(window.size)
-                    self._resized()
-                arrived = self._frame(frame_start)
-                window.ctx.finish()  # GL runs asynchronously: count its work in this frame's cost
-                work = time.monotonic() - frame_start
-                self.pacer.wait()
-                window.swap()
-                presented = time.monotonic()
-                self.timing.render_to_present += 0.1 * (presented - frame_start - self.timing.render_to_present)
-                latency = None if arrived is None else presented - arrived
-                self.stats.frame(presented, work, latency)
-                self.stats.controls(presented, self._control_arrivals)
-                if self.trace is not None and self.current is not None:
-                    self._trace_row(presented, work, latency)
-                if self.resolution.observe(work, presented):
-                    self._resized()
-        except KeyboardInterrupt:
-            pass  # Ctrl-C ends a show like q does: the stats are still written
+        while not self._quit and not window.should_close:
+            frame_start = time.monotonic()
+            if deadline is not None and frame_start >= deadline:
+                break
+            window.poll()
+            self._keys(window, frame_start)
+            if window.size != self.resolution.window and min(window.size) > 0:
+                self.resolution.resize(window.size)
+                self._resized()
+            arrived = self._frame(frame_start)
+            window.ctx.finish()  # GL runs asynchronously: count its work in this frame's cost
+            work = time.monotonic() - frame_start
+            self.pacer.wait()
+            window.swap()
+            presented = time.monotonic()
+            self.timing.render_to_present += 0.1 * (presented - frame_start - self.timing.render_to_present)
+            latency = None if arrived is None else presented - arrived
+            self.stats.frame(presented, work, latency)
+            self.stats.controls(presented, self._control_arrivals)
+            if self.trace is not None and self.current is not None:
+                self._trace_row(presented, work, latency)
+            if self.resolution.observe(work, presented):
+                self._resized()
 
     def _warm_up(self) -> None:
         """One silent frame before the clock starts: the first torch call and shader use are slow, and a
