@@ -7,12 +7,16 @@
 // Where the net is read: a kaleidoscope folds the plane into mirrored wedges around the centre, then
 // symmetry mirrors it (0 none, 0.5 left-right, 1 four-way, crossfaded between).
 // Feedback keeps a fading copy of the last frame, scaled and turned, under the new one (trails).
+// Without trails or chromatic shift there is no post pass: this one finishes the picture (on a software
+// renderer each pass over the picture costs milliseconds).
 // Edit this file while `vj live` runs: it reloads, and a compile error shows in the HUD.
 uniform sampler2D cppn, cppn_next, previous, palette_lut;  // previous: a framebuffer's texture, row 0 at the bottom
 uniform vec2 source_size;
 uniform float aspect, hue_shift, contrast, brightness, beat, bass, treble, symmetry, kaleidoscope, feedback;
 uniform float trail_scale, trail_angle;
 uniform float next_amount;  // in a crossfade or morph: how much of cppn_next's colours (0: none, not read)
+uniform bool finish;  // no post pass this frame (no trails, no chromatic shift): vignette and flash here
+uniform float vignette, flash;
 in vec2 uv;
 out vec4 colour;
 
@@ -85,6 +89,12 @@ void main() {
         vec2 from = mat2(k, s, -s, k) * centred / trail_scale;
         vec2 p = 0.5 + from / vec2(aspect, 1.0);
         c = max(c, feedback * texture(previous, vec2(p.x, 1.0 - p.y)).rgb);
+    }
+    c = clamp(c, 0.0, 1.0);  // what the coloured frame holds
+    if (finish) {  // as post.frag does
+        vec2 round_ = (uv - 0.5) * vec2(aspect / 1.7778, 1.0);
+        c *= max(0.0, 1.0 - vignette * dot(round_, round_));
+        c = mix(c, vec3(1.0), flash);
     }
     colour = vec4(clamp(c, 0.0, 1.0), 1.0);
 }

@@ -204,8 +204,8 @@ def shaders(tmp_path, monkeypatch):
 
 
 def test_shader_reload_keeps_the_last_good_program_then_takes_the_fix(gl_ctx, shaders):
-    """A VJ editing post.frag mid-show: a typo keeps the picture (and reports the error), the fix shows."""
-    post = shaders / "post.frag"
+    """A VJ editing colour.frag mid-show: a typo keeps the picture (and reports the error), the fix shows."""
+    post = shaders / "colour.frag"
     stamp = [post.stat().st_mtime_ns]
     look = Look(gl_ctx, LookParams(), watch_shaders=True)
     frame = noise(8)
@@ -216,20 +216,20 @@ def test_shader_reload_keeps_the_last_good_program_then_takes_the_fix(gl_ctx, sh
         edit(post, "#version 330\nvoid main() { this is not glsl }\n", stamp)
         look.shaders._next_check = 0.0  # instead of waiting CHECK_S
         broken = draw(gl_ctx, look, frame)
-        assert set(look.shader_errors) == {"post.frag"}
-        message = look.shader_errors["post.frag"]
+        assert set(look.shader_errors) == {"colour.frag"}
+        message = look.shader_errors["colour.frag"]
         assert message and "\n" not in message and "error" in message.lower()
         np.testing.assert_array_equal(broken, good)
 
         edit(post, RED, stamp)
         draw(gl_ctx, look, frame)  # not yet: the next check is CHECK_S away
-        assert "post.frag" in look.shader_errors
+        assert "colour.frag" in look.shader_errors
         look.shaders._next_check = 0.0
         red = draw(gl_ctx, look, frame)
         assert look.shader_errors == {} and look.shaders.reloads == 1
         assert (red[..., 0] == 255).all() and (red[..., 1:] == 0).all()
 
-        edit(post, (resource_dir("shaders") / "post.frag").read_text(), stamp)
+        edit(post, (resource_dir("shaders") / "colour.frag").read_text(), stamp)
         look.shaders._next_check = 0.0
         np.testing.assert_array_equal(draw(gl_ctx, look, frame), good)
     finally:

@@ -6,7 +6,8 @@ look exactly like the show. Two passes:
   feedback trail (the previous colour frame, scaled and turned);
 - post (shaders/post.frag): chromatic shift, vignette and the strobe's flash, which stay out of the trail.
 The colour frames ping-pong between two framebuffers while feedback is on, so the trail is read without
-a copy. The look takes numpy frames, `FrameFeatures` and the live parameters; it knows nothing of torch.
+a copy. Without trails or chromatic shift the colour pass finishes the picture itself: one pass, since on
+a software renderer each pass over the picture costs milliseconds. The look takes numpy frames, `FrameFeatures` and the live parameters; it knows nothing of torch.
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ class Look:
         self.texture: moderngl.Texture | None = None
         self.next_texture: moderngl.Texture | None = None
         self._frames: list[moderngl.Framebuffer] = []  # colour frames: [this one, the last one] with feedback
-        self._lut = ctx.texture((256, 1), 3, dtype="f4")
+        self._lut = ctx.texture((256, 1), 4)  # 8 bits a channel: the output is 8-bit, and it filters fastest
         self._lut.filter = (moderngl.LINEAR, moderngl.LINEAR)
         self._lut.repeat_x = self._lut.repeat_y = False
         self._lut_key: tuple | None = None
@@ -106,7 +107,8 @@ class Look:
             lut = self.params.palette.lut()
             if toward is not None:
                 lut = lut + (toward[0].palette.lut() - lut) * np.float32(toward[1])
-        self._lut.write(np.ascontiguousarray(lut, np.float32))
+        rgba = np.concatenate([lut, np.ones((len(lut), 1), np.float32)], axis=1)
+        self._lut.write(np.ascontiguousarray(np.round(rgba * 255.0), np.uint8))
 
     def _vao(self, program: moderngl.Program) -> moderngl.VertexArray:
         key = id(program)
@@ -147,7 +149,12 @@ class Look:
         self._last_time = features.time
         aspect = target.size[0] / target.size[1]
         feedback = controls["feedback"]
-        frames = self._colour_frames(target.size, feedback > 0.0)
+        flash = self.strobe.flash(features.time, features.beat_phase, controls["strobe"])
+        chroma = controls["chroma"] * (CHROMA_SPAN[0] + (CHROMA_SPAN[1] - CHROMA_SPAN[0]) * min(features.beat, 1.0))
+        single = feedback <= 0.0 and chroma <= 0.0  # nothing needs the coloured frame: one pass
+        frames = [] if single else self._colour_frames(target.size, feedback > 0.0)
+        if single:
+            self._release_frames()
 
         colour = self.shaders[COLOUR]
         for name, value in (
@@ -159,18 +166,19 @@ class Look:
             ("beat", features.beat), ("bass", features.bass), ("treble", features.treble), ("feedback", feedback),
             ("trail_scale", math.exp(controls["trail_zoom"] * dt)),
             ("trail_angle", 2.0 * math.pi * controls["trail_turn"] * dt),
+            ("finish", single), ("vignette", controls["vignette"]), ("flash", flash),
         ):
             set_uniform(colour, name, value)
         self.texture.use(0)
         self._lut.use(2)
         if feedback > 0.0:
             frames[1].color_attachments[0].use(1)
-        frames[0].use()
+        (target if single else frames[0]).use()
         self._vao(colour).render(moderngl.TRIANGLES, vertices=3)
+        if single:
+            return
 
         post = self.shaders[POST]
-        flash = self.strobe.flash(features.time, features.beat_phase, controls["strobe"])
-        chroma = controls["chroma"] * (CHROMA_SPAN[0] + (CHROMA_SPAN[1] - CHROMA_SPAN[0]) * min(features.beat, 1.0))
         for name, value in (("picture", 0), ("aspect", aspect), ("chroma", chroma),
                             ("vignette", controls["vignette"]), ("flash", flash)):
             set_uniform(post, name, value)
