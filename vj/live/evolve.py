@@ -28,7 +28,8 @@ from vj.errors import VJError
 from vj.live.hud import Hud, HudState
 from vj.live.pacer import FramePacer
 from vj.live.window import Window, check_display
-from vj.look.look import look_controls
+from vj.live.present import Presenter
+from vj.look.look import look_controls, picture_buffer, release_picture
 from vj.presets import Preset, resolve_preset, save_preset, user_preset_dir
 from vj.render.loader import build_net
 from vj.resources import resource_dir
@@ -163,6 +164,10 @@ class EvolveSession:
             self.params.set(name, value)
         self.params.settle()
         self.look = Look(window.ctx, self.preset.look)
+        self.presenter = Presenter(window.ctx)
+        width, height = self.cell
+        self.picture_size = (2 * GRID * (width + BORDER), 2 * GRID * (height + BORDER))
+        self.picture = picture_buffer(window.ctx, self.picture_size)  # graded at twice the grid, then scaled
         self.hud = Hud(window.ctx)
         self.hud_state = HudState(figures=False)
         self.pacer = FramePacer(30.0)
@@ -171,6 +176,8 @@ class EvolveSession:
     def release(self) -> None:
         if hasattr(self, "look"):
             self.look.release()
+            self.presenter.release()
+            release_picture(self.picture)
 
     def _loop(self, window: Window, midi: MidiInput | None) -> None:
         deadline = None if self.settings.duration_s is None else self.started + self.settings.duration_s
@@ -247,7 +254,8 @@ class EvolveSession:
             row, column = divmod(index, GRID)
             top, left = row * (height + BORDER), column * (width + BORDER)
             mosaic[top : top + height, left : left + width] = net.render(inputs, walk, width, height)
-        self.look.draw(mosaic, features, self.window.ctx.screen, look_controls(self.params))
+        self.look.draw(mosaic, features, self.picture, look_controls(self.params))
+        self.presenter.show(self.picture, self.window.size)
         self.hud_state.status = f"generation {self.breeder.generation}   mutation {self.breeder.strength:.2f}"
         self.hud_state.lines = (*KEYS, self.message) if self.message else KEYS
         self.hud.draw(self.hud_state, time.monotonic(), self.window.size)

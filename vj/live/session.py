@@ -34,12 +34,12 @@ from vj.control.standard import show_params
 from vj.live.hud import Hud, HudState
 from vj.live.input import LiveInput
 from vj.live.pacer import FramePacer
+from vj.live.present import Presenter
 from vj.live.resolution import ResolutionController
 from vj.live.settings import EVOLUTION_STEPS, LiveParams, LiveSettings, step_along
 from vj.live.stats import FrameTrace, LiveStats
 from vj.live.window import Window, check_display
 from vj.look.look import picture_buffer, release_picture
-from vj.look.shaders import load_shader
 from vj.presets import preset_choices, preset_names, resolve_preset
 from vj.render.saver import PresetSaver
 from vj.timebase import Timebase
@@ -157,10 +157,7 @@ class LiveSession:
         self.history: deque[FrameFeatures] = deque(maxlen=int(HISTORY_S * settings.target_fps) + 1)
         self.hud = Hud(ctx, scale=max(1.0, window.size[1] / 1080))
         self.hud_state = HudState()
-        self.present_program = ctx.program(vertex_shader=load_shader("fullscreen.vert"),
-                                           fragment_shader=load_shader("image.frag"))
-        self.present_program["framebuffer_rows"].value = True
-        self.present_vao = ctx.vertex_array(self.present_program, [])
+        self.presenter = Presenter(ctx)
         self.picture: moderngl.Framebuffer | None = None
         self.trace = FrameTrace(settings.trace) if settings.trace else None
         self.started = time.monotonic()
@@ -278,11 +275,7 @@ class LiveSession:
         self.level = max(min(max(level, 0.0), 1.0), self.level - 0.02)
 
     def _present(self, now: float) -> None:
-        ctx = self.window.ctx
-        ctx.screen.use()
-        ctx.viewport = (0, 0, *self.window.size)
-        self.picture.color_attachments[0].use(0)
-        self.present_vao.render(moderngl.TRIANGLES, vertices=3)
+        self.presenter.show(self.picture, self.window.size)
         if self.live.hud:
             self._update_hud(now)
             self.hud.draw(self.hud_state, now, self.window.size)
