@@ -415,3 +415,11 @@ def test_save_never_overwrites_a_weight_file_of_the_same_name(tmp_path):
     before = (tmp_path / "default-001.npz").read_bytes()
     save_preset(preset, init_weights(preset.engine.net, 1), {}, tmp_path)
     assert (tmp_path / "default-001.npz").read_bytes() == before
+
+
+def test_a_preset_owns_only_parameters_the_show_has():
+    from vj.control.standard import param_specs
+    from vj.presets import PRESET_OWNED
+
+    names = {spec.name for spec in param_specs()}
+    assert PRESET_OWNED <= names and "preset" not in PRESET_OWNED and "bass" not in PRESET_OWNED

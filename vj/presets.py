@@ -19,7 +19,6 @@ from typing import Any
 
 from vj.atomic import replacing
 from vj.audio.features import FEATURE_NAMES
-from vj.control.standard import PRESET_OWNED
 from vj.engine.net import Layers, NetSpec, parse_net
 from vj.engine.weights import save_weights
 from vj.errors import VJError
@@ -30,6 +29,13 @@ from vj.tomlfile import read_toml
 
 SCHEMA = 2
 MAX_GAIN = 10.0
+
+PRESET_OWNED = frozenset({
+    "evolution", "zoom", "rotation", "hue", "drift", "palette", "brightness", "contrast", "symmetry", "kaleidoscope",
+    "feedback", "trail_zoom", "trail_turn", "chroma", "vignette", "strobe", "input_scale",
+})
+"""The show's parameters (`vj.control.standard`) a preset sets in its [params] table, and a preset switch
+resets to the new preset's values or their defaults."""
 
 
 @dataclass(frozen=True)

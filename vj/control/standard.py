@@ -9,17 +9,10 @@ preset never moves them.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Protocol
 
 from vj.control.params import Params, ParamSpec
 from vj.look.palettes import PALETTES
-
-
-class Preset(Protocol):
-    """What the registry needs of a preset (`vj.presets.Preset`, which checks its names against
-    `PRESET_OWNED`): its parameter values."""
-
-    params: tuple[tuple[str, float], ...]
+from vj.presets import PRESET_OWNED, Preset
 
 PRESET_WRITER = "preset"
 MAX_TRANSITION_BEATS = 32
@@ -73,11 +66,6 @@ def param_specs(defaults: Mapping[str, float] = {}, preset_count: int = 1, prese
     ]
 
 
-PRESET_OWNED = frozenset({
-    "evolution", "zoom", "rotation", "hue", "drift", "palette", "brightness", "contrast", "symmetry", "kaleidoscope",
-    "feedback", "trail_zoom", "trail_turn", "chroma", "vignette", "strobe", "input_scale",
-})
-"""The parameters a preset sets (its [params] table) and a preset switch resets."""
 
 
 def show_params(preset: Preset, preset_count: int = 1, preset_index: int = 0,

@@ -21,7 +21,7 @@ from vj.audio.decode import open_audio
 from vj.audio.features import FEATURE_NAMES
 from vj.audio.report import analyze_source
 from vj.control.midi import MidiInput
-from vj.control.standard import PRESET_OWNED, show_params
+from vj.control.standard import show_params
 from vj.engine.cppn import CPPN, frame_inputs
 from vj.engine.mutate import DEFAULT_STRENGTH, mutate
 from vj.errors import VJError
@@ -30,7 +30,7 @@ from vj.live.pacer import FramePacer
 from vj.live.window import Window, check_display
 from vj.live.present import Presenter
 from vj.look.look import look_controls, picture_buffer, release_picture
-from vj.presets import Preset, resolve_preset, save_preset, user_preset_dir
+from vj.presets import PRESET_OWNED, Preset, resolve_preset, save_preset, user_preset_dir
 from vj.render.loader import build_net
 from vj.resources import resource_dir
 from vj.timebase import Timebase

@@ -10,9 +10,8 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 from vj.control.params import Params
-from vj.control.standard import PRESET_OWNED
 from vj.errors import VJError
-from vj.presets import save_preset, user_preset_dir
+from vj.presets import PRESET_OWNED, save_preset, user_preset_dir
 from vj.render.pipeline import FramePipeline
 
 
