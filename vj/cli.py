@@ -346,7 +346,8 @@ def _presets_show(args: argparse.Namespace) -> int:
     names = list(args.names) + (shipped_names("presets") if args.all else [])
     if not names:
         raise VJError("vj presets show: name one or more presets, or pass --all")
-    if not 1 <= args.frames <= 24 or args.seconds <= 0 or args.start < 0 or not 16 <= min(args.size) <= 2048:
+    if not (1 <= args.frames <= 24 and 0 < args.seconds <= 600 and 0 <= args.start and 16 <= min(args.size)
+            and max(args.size) <= 2048):
         raise VJError("vj presets show: --frames is 1 to 24, --seconds more than 0, --start 0 or more, "
                       "--size 16x16 to 2048x2048")
     presets = [load_preset(name) for name in names]  # every file checked before any rendering

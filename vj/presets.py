@@ -277,19 +277,10 @@ def save_preset(preset: Preset, layers: Layers, values: dict[str, float], folder
     NAME-001.toml (the next free number) and its .npz. Never overwrites a file."""
     import tomli_w
 
-    folder.mkdir(parents=True, exist_ok=True)
-    base = re.sub(r"-\d{3}$", "", preset.name)
-    for number in range(1, 10_000):
-        path = folder / f"{base}-{number:03d}.toml"
-        try:
-            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY))  # claims the name
-        except FileExistsError:
-            continue
-        if not path.with_suffix(".npz").exists():
-            break
-        path.unlink()  # a weight file of that name is someone else's: leave it and the name alone
-    else:
-        raise VJError(f"{folder}: no free name for a new {base} preset; tidy the folder")
+    try:
+        path = _claim_name(folder, re.sub(r"-\d{3}$", "", preset.name))
+    except OSError as error:
+        raise VJError(f"{folder}: cannot save a preset there ({error.strerror})") from None
     weights = path.with_suffix(".npz")
     engine, look = preset.engine, preset.look
     palette = look.palette
@@ -309,6 +300,23 @@ def save_preset(preset: Preset, layers: Layers, values: dict[str, float], folder
             file.write("# saved by vj; edit freely\n" + tomli_w.dumps(document))
     except OSError as error:
         path.unlink(missing_ok=True)
+        weights.unlink(missing_ok=True)
         raise VJError(f"{path}: cannot save the preset ({error.strerror})") from None
     return path
+
+
+def _claim_name(folder: Path, base: str) -> Path:
+    """The next free ``folder/base-NNN.toml``, created empty so no other save takes it; a weight file of
+    that name already there is someone else's, and its name is skipped."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for number in range(1, 10_000):
+        path = folder / f"{base}-{number:03d}.toml"
+        try:
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        except FileExistsError:
+            continue
+        if not path.with_suffix(".npz").exists():
+            return path
+        path.unlink()
+    raise VJError(f"{folder}: no free name for a new {base} preset; tidy the folder")
 

@@ -100,6 +100,24 @@ class JackServer:
                 pytest.fail(f"JACK port {port} did not appear within {timeout:.0f} s")
             time.sleep(0.1)
 
+    def wait_for_connection(self, source: str, client: str, timeout: float = 30.0) -> None:
+        """Until ``source`` is connected to a port of ``client`` (its port appearing is not enough: the
+        connection follows it, and a message sent in between is lost)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            result = subprocess.run([_need("jack_lsp"), "-c"], env=self.env, capture_output=True, text=True, timeout=10)
+            connected, current = False, None
+            for line in result.stdout.splitlines():
+                if not line.startswith((" ", "\t")):
+                    current = line.strip()
+                elif current == source and line.strip().startswith(f"{client}"):
+                    connected = True
+            if connected:
+                return
+            if time.monotonic() > deadline:
+                pytest.fail(f"JACK port {source} was not connected to {client} within {timeout:.0f} s")
+            time.sleep(0.05)
+
     def connect(self, source: str, destination: str) -> None:
         subprocess.run([_need("jack_connect"), source, destination], env=self.env, check=True, timeout=10)
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from tests.live.conftest import start_vj
-from tests.live.test_live_control import PORT, Sender
+from tests.live.test_live_control import PORT, SOURCE, Sender
 from vj.live.evolve import GRID, PARENT, EvolveSession, EvolveSettings, cell_at
 from vj.live.window import Window
 
@@ -84,8 +84,7 @@ def test_midi_pads_pick_cells(live_env, jack):
     send = Sender(live_env)
     try:
         send("open")
-        jack.wait_for_port("vj-midi:in")
-        time.sleep(2.0)  # the child opens the port within a rescan
+        jack.wait_for_connection(SOURCE, "vj-midi")
         send("send 144 40 100")  # pad 40: cell 5 (the centre)
         time.sleep(0.5)
         send("send 144 36 100")  # pad 36: cell 1

@@ -19,6 +19,7 @@ from vj.control.params import curve_value
 from vj.presets import preset_choices
 
 PORT = "vjknobs"
+SOURCE = f"vjsender:{PORT}"
 
 
 class Sender:
@@ -67,8 +68,7 @@ def test_midi_and_osc_steer_a_live_show(live_env, jack, tmp_path):
     try:
         jack.wait_for_port("vj:in_0")
         send("open")
-        jack.wait_for_port("vj-midi:in")
-        time.sleep(0.3)
+        jack.wait_for_connection(SOURCE, "vj-midi")
         send("send 144 39 100")  # the next preset (note 39): it resets the parameters it owns, zoom too
         time.sleep(1.5)  # it loads in the background and lands at the next frame
         send("sweep 1 1 0 127")  # zoom (cc 1): passes the parameter's value, so it picks up
@@ -88,7 +88,7 @@ def test_midi_and_osc_steer_a_live_show(live_env, jack, tmp_path):
         send("close")  # the cable is pulled...
         time.sleep(1.0)
         send("open")  # ...and plugged back
-        time.sleep(2.0)
+        jack.wait_for_connection(SOURCE, "vj-midi")
         send("sweep 1 3 0 127")
         send("sweep 1 3 127 90")
     finally:
@@ -133,8 +133,7 @@ def test_midi_learn_binds_the_next_moving_controls_and_saves_the_map(jack, tmp_p
     send = Sender(jack.env)
     try:
         send("open")
-        jack.wait_for_port("vj-midi:in")
-        time.sleep(0.3)
+        jack.wait_for_connection(SOURCE, "vj-midi")
         send("sweep 2 21 0 40")  # a knob on channel 2: zoom
         time.sleep(1.0)  # learn waits for the knob to rest before it arms the next parameter
         send("send 144 50 90")  # a pad: freeze

@@ -217,3 +217,13 @@ def test_cueing_and_switching_load_side_by_side(show):
     show.loaded()
     show.frame()
     assert show.pipeline.preset.name == "nebula" and show.pipeline.cued.preset.name == "circuit"
+
+
+def test_choices_land_with_the_morph_not_at_its_start(show):
+    """The kaleidoscope (a choice, not a glide) would fold the whole picture at once: it changes when
+    the morph lands."""
+    _, during = switch_and_play(show, "mandala", beats=4, crossfade=False, seconds=0.5)
+    assert show.pipeline.transition is not None and show.params["kaleidoscope"] == 0
+    while show.pipeline.transition is not None:
+        show.frame()
+    assert show.params["kaleidoscope"] == 6

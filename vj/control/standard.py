@@ -79,9 +79,11 @@ def show_params(preset: Preset, preset_count: int = 1, preset_index: int = 0,
     return params
 
 
-def apply_preset(params: Params, preset: Preset, glide_s: float = 0.0) -> None:
+def apply_preset(params: Params, preset: Preset, glide_s: float = 0.0, smoothed: bool | None = None) -> None:
     """Aim every parameter a preset owns at ``preset``'s value, or the default where it has none; with
-    ``glide_s``, smoothed ones glide there with that time constant (along with a morph)."""
+    ``glide_s``, smoothed ones glide there with that time constant (along with a morph). ``smoothed``
+    True or False sets only those that glide, or only those that jump (choices such as the kaleidoscope,
+    which a morph sets when it lands rather than folding the picture at its start)."""
     for spec in param_specs(dict(preset.params)):
-        if spec.name in PRESET_OWNED:
+        if spec.name in PRESET_OWNED and smoothed in (None, spec.smoothed):
             params.set(spec.name, spec.default, PRESET_WRITER, glide_s=glide_s)

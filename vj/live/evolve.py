@@ -112,9 +112,11 @@ class Breeder:
     def reroll(self) -> None:
         self._breed()
 
-    def favourite(self) -> tuple[Preset, list]:
-        """The centre net as a preset (its shape and activations) and its weights, ready to save."""
-        spec, layers = self._parent
+    def favourite(self, walk: float) -> tuple[Preset, list]:
+        """The centre net as a preset (its shape and activations) and its weights where its walk is at
+        ``walk`` (what the grid shows), ready to save."""
+        spec, _ = self._parent
+        layers = self.cells[PARENT].pinned_layers(walk)
         preset = replace(self.preset, name=f"{self.preset.name}-bred",
                          engine=replace(self.preset.engine, net=spec, weights=None),
                          description=f"bred from {self.preset.name} over {self.generation} generations")
@@ -229,9 +231,9 @@ class EvolveSession:
         print(f"generation {self.breeder.generation}: bred from cell {cell + 1}", flush=True)
 
     def save(self) -> None:
-        preset, layers = self.breeder.favourite()
+        preset, layers = self.breeder.favourite(self.params.integrals["evolution"])
         values = {name: self.params.targets[name] for name in PRESET_OWNED} | {
-            name: dict(self.preset.params).get(name, self.params.specs[name].default) for name in WHOLE_PICTURE_EFFECTS}
+            name: self.params.specs[name].default for name in WHOLE_PICTURE_EFFECTS}  # the preset's own
         try:
             path = save_preset(preset, layers, values, user_preset_dir())
         except VJError as error:

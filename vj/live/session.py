@@ -331,6 +331,7 @@ class LiveSession:
         for key in window.keys:
             self.handle_key(key, now)
         window.keys.clear()
+        window.clicks.clear()  # the show has no use for the mouse
 
     def handle_key(self, key: str, now: float) -> None:
         """One key press; `KEY_HELP` (and `vj live --help`) has the map. Keys that change the picture

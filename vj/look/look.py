@@ -113,7 +113,9 @@ class Look:
     def _vao(self, program: moderngl.Program) -> moderngl.VertexArray:
         key = id(program)
         if key not in self._vaos:
-            self._vaos = {k: v for k, v in self._vaos.items() if k in {id(p) for p in self.shaders.programs.values()}}
+            live = {id(p) for p in self.shaders.programs.values()}
+            for stale in [k for k in self._vaos if k not in live]:  # a reloaded shader's old program
+                self._vaos.pop(stale).release()
             self._vaos[key] = self.ctx.vertex_array(program, [])
         return self._vaos[key]
 

@@ -4,6 +4,7 @@ a preset morph blends two palettes by blending their tables."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,8 +26,9 @@ class Palette:
         if (self.cosine is None) == (self.gradient is None):
             raise ValueError("a palette is a cosine palette or a gradient, not both")
 
+    @functools.lru_cache(maxsize=64)  # noqa: B019 - palettes are few and immutable; a morph asks every frame
     def lut(self) -> np.ndarray:
-        """(LUT_SIZE, 3) float32 colours in 0..1 for t in 0..1."""
+        """(LUT_SIZE, 3) float32 colours in 0..1 for t in 0..1 (shared: do not write into it)."""
         t = np.linspace(0.0, 1.0, LUT_SIZE, dtype=np.float64)[:, None]
         if self.cosine is not None:
             a, b, c, d = (np.array(v, np.float64) for v in self.cosine)

@@ -73,14 +73,13 @@ class ShaderSet:
     def _build(self, name: str) -> moderngl.Program:
         return self.ctx.program(vertex_shader=load_shader(VERTEX), fragment_shader=load_shader(name))
 
-    def check(self) -> list[str]:
-        """When watching, at most every CHECK_S: rebuild programs whose files changed. Returns the names
-        rebuilt (their uniforms are new: the caller sets them every frame anyway)."""
+    def check(self) -> None:
+        """When watching, at most every CHECK_S: rebuild programs whose files changed (their uniforms are
+        new: the look sets them every frame anyway)."""
         now = time.monotonic()
         if not self.watch or now < self._next_check:
-            return []
+            return
         self._next_check = now + CHECK_S
-        rebuilt = []
         for name in self.programs:
             stamp = self._stamp(name)
             if stamp == self._stamps[name]:
@@ -95,8 +94,6 @@ class ShaderSet:
             self.programs[name] = program
             self.errors.pop(name, None)
             self.reloads += 1
-            rebuilt.append(name)
-        return rebuilt
 
     def release(self) -> None:
         for program in self.programs.values():

@@ -124,23 +124,25 @@ def render_file(settings: RenderSettings, progress: bool = True) -> RenderResult
                smoothing=0.1)
     done = 0
     started = time.perf_counter()
-    with _stop_between_frames() as stop, bar:
-        with VideoWriter(settings.output, settings.width, settings.height, settings.fps) as writer:
-            for n in range(first, last):
-                if stop.requested:
-                    break
-                params.advance(table[n].time)
-                pipeline.draw(table[n], internal, target.framebuffer, params)
-                rgb = target.read()
-                writer.write_frame(rgb)
-                start, end = timebase.frame_start(n), min(timebase.frame_end(n), total)
-                if end > start:
-                    writer.write_audio(audio.read(end - start))
-                if pngs:
-                    pngs.write(n, rgb)
-                done += 1
-                bar.update()
-            if done == 0:
-                raise VJError("stopped before the first frame; nothing was written")
-    pipeline.release()
+    try:
+        with _stop_between_frames() as stop, bar:
+            with VideoWriter(settings.output, settings.width, settings.height, settings.fps) as writer:
+                for n in range(first, last):
+                    if stop.requested:
+                        break
+                    params.advance(table[n].time)
+                    pipeline.draw(table[n], internal, target.framebuffer, params)
+                    rgb = target.read()
+                    writer.write_frame(rgb)
+                    start, end = timebase.frame_start(n), min(timebase.frame_end(n), total)
+                    if end > start:
+                        writer.write_audio(audio.read(end - start))
+                    if pngs:
+                        pngs.write(n, rgb)
+                    done += 1
+                    bar.update()
+                if done == 0:
+                    raise VJError("stopped before the first frame; nothing was written")
+    finally:
+        pipeline.release()
     return RenderResult(settings.output, done, not stop.requested, time.perf_counter() - started)

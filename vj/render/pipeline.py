@@ -75,7 +75,7 @@ class _Toward:
 @dataclass
 class _Transition:
     to: LoadedPreset
-    start: float | None
+    start: float
     seconds: float
     crossfade: bool
 
@@ -109,7 +109,7 @@ class FramePipeline:
         self._walk_held: float | None = None  # the walk's place while a morph runs
         self._walk_skipped = 0.0  # walk time that passed while held, so the walk resumes where it stopped
         self._switching: tuple[Future, int, bool] | None = None  # (the load, beats, crossfade)
-        self._cueing: tuple[str, Future] | None = None
+        self._cueing: tuple[str, Future | None] | None = None  # (name, its load; None once it failed)
 
     @property
     def device(self) -> str:
@@ -121,30 +121,36 @@ class FramePipeline:
 
     def switch(self, name: str, beats: int, crossfade: bool) -> None:
         """Start loading ``name``; when it is ready, morph to it over ``beats`` beats (0: cut). A newer
-        switch replaces one still loading."""
+        switch replaces one still loading (and cancels it if it has not started)."""
+        if self._switching is not None:
+            self._switching[0].cancel()
         self._switching = (self.loader.request(name), beats, crossfade)
 
     def cue(self, name: str) -> None:
-        """Load ``name`` as the preset the blend knob morphs towards (once: asking again is free)."""
+        """Load ``name`` as the preset the blend knob morphs towards (once: asking again is free, and a
+        preset that failed is not read again until another is cued)."""
         if self.cued is not None and self.cued.preset.name == Path(name).stem:
             return
         if self._cueing is None or self._cueing[0] != name:
+            if self._cueing is not None and self._cueing[1] is not None:
+                self._cueing[1].cancel()
             self.cued = None
             self._cueing = (name, self.loader.request(name))
 
     def wait_for_loads(self, timeout_s: float = 60.0) -> None:
         """Block until the presets being loaded are ready (or failed): offline renders, tests, benches."""
         for future in [self._switching and self._switching[0], self._cueing and self._cueing[1]]:
-            if future is not None:
+            if future is not None and not future.cancelled():
                 future.exception(timeout=timeout_s)
 
     def _follow_loads(self, features: FrameFeatures, params: Params) -> None:
         """Take up presets that finished loading: a failure is `problem`, the playing preset plays on."""
-        if self._cueing is not None:
+        if self._cueing is not None and self._cueing[1] is not None:
             result = outcome(self._cueing[1])
-            if result is not None:
-                self._cueing = None
-                self.problem, self.cued = (result, None) if isinstance(result, str) else ("", result)
+            if isinstance(result, str):
+                self.problem, self._cueing = result, (self._cueing[0], None)  # remembered: not read again
+            elif result is not None:
+                self.problem, self.cued, self._cueing = "", result, None
         if self._switching is None:
             return
         future, beats, crossfade = self._switching
@@ -160,9 +166,10 @@ class FramePipeline:
         seconds = beats * 60.0 / bpm
         if seconds <= 0:
             self._arrive(result)
+            apply_preset(params, result.preset)
         else:
             self.transition = _Transition(result, features.time, seconds, crossfade)
-        apply_preset(params, result.preset, glide_s=seconds / 3.0)
+            apply_preset(params, result.preset, glide_s=seconds / 3.0, smoothed=True)
 
     def _arrive(self, loaded: LoadedPreset) -> None:
         self.preset, self.engine = loaded.preset, loaded.net
@@ -176,6 +183,7 @@ class FramePipeline:
             amount = ease((t - transition.start) / transition.seconds)
             if amount >= 1.0:
                 self._arrive(transition.to)
+                apply_preset(params, transition.to.preset, smoothed=False)  # the choices land with it
                 return None
             keyframes = max(1, int(transition.seconds / KEYFRAME_S))
             return _Toward(transition.to, amount, transition.crossfade, keyframes)

@@ -32,6 +32,8 @@ class PresetSaver:
             path = save_preset(preset, layers, values, user_preset_dir())
         except VJError as error:
             self.message = f"preset not saved: {error}"
+        except Exception as error:  # noqa: BLE001 - the HUD must hear of any failure, never "saving..." for ever
+            self.message = f"preset not saved: {type(error).__name__}: {error}"
         else:
             self.message = f"saved preset {path.stem} ({path})"
 

@@ -113,8 +113,11 @@ def contact_sheet(presets: list[Preset], path: Path, span: SheetSpan = SheetSpan
         raise VJError(f"--png {path}: the contact sheet is a .png file")
     table = analyse(span, progress)
     ctx = headless_context()
-    rows = []
-    for preset in tqdm(presets, desc="presets", unit="preset", disable=not progress or len(presets) < 2,
-                       file=sys.stderr, leave=False):
-        rows.append((preset.name, preset.description, sheet_frames(preset, table, span, ctx)))
+    try:
+        rows = []
+        for preset in tqdm(presets, desc="presets", unit="preset", disable=not progress or len(presets) < 2,
+                           file=sys.stderr, leave=False):
+            rows.append((preset.name, preset.description, sheet_frames(preset, table, span, ctx)))
+    finally:
+        ctx.release()
     draw_sheet(rows, path)
