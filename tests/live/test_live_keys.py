@@ -94,7 +94,7 @@ def test_s_saves_what_is_on_screen_as_a_new_preset_and_never_overwrites(session,
     reopened = build_net(preset, (session.pipeline.engine.device, session.pipeline.engine.dtype))
     inputs = np.zeros(9, np.float32)
     np.testing.assert_allclose(reopened.render(inputs, 0.0, 32, 18),
-                               session.pipeline.engine.render(inputs, session.pipeline.walk, 32, 18), atol=1e-5)
+                               session.pipeline.engine.render(inputs, session.pipeline.preset_walk, 32, 18), atol=1e-5)
 
 
 def test_learn_is_armed_by_key_and_moves_between_parameters(session):

@@ -105,7 +105,8 @@ class FramePipeline:
         self.problem = ""
         """The last preset that failed to load, as one line (for the HUD); empty when none."""
         self.walk = 0.0
-        """Where the nets' walks were at the last frame (walk seconds)."""
+        """Where the show's walk was at the last frame (walk seconds)."""
+        self._origin = 0.0  # the show's walk when the playing preset arrived: each preset walks from 0
         self._walk_held: float | None = None  # the walk's place while a morph runs
         self._walk_skipped = 0.0  # walk time that passed while held, so the walk resumes where it stopped
         self._switching: tuple[Future, int, bool] | None = None  # (the load, beats, crossfade)
@@ -171,7 +172,14 @@ class FramePipeline:
             self.transition = _Transition(result, features.time, seconds, crossfade)
             apply_preset(params, result.preset, glide_s=seconds / 3.0, smoothed=True)
 
+    @property
+    def preset_walk(self) -> float:
+        """How far the playing preset has walked since it arrived: a pinned preset opens on its saved
+        picture (at 0) whenever it arrives, and a saved preset is pinned at this point of its walk."""
+        return self.walk - self._origin
+
     def _arrive(self, loaded: LoadedPreset) -> None:
+        self._origin = self.walk  # held through the morph: the arriving net was drawn at 0 of its walk
         self.preset, self.engine = loaded.preset, loaded.net
         self.look.params = loaded.preset.look
         self.transition = None
@@ -207,7 +215,7 @@ class FramePipeline:
         """The engine's raw (height, width, 3) channels for features already scaled by `reacting`, and in a
         preset change the second frame and how much of it the look mixes in (after colouring)."""
         inputs = frame_inputs(heard.vector(), _TIME) * np.float32(params["input_scale"])
-        walk = self.walk
+        walk = self.preset_walk
         angle = 2.0 * math.pi * params.integrals["rotation"]
         mine = self.preset.engine
         bass_zoom, beat_zoom = mine.bass_zoom, mine.beat_zoom
@@ -220,7 +228,7 @@ class FramePipeline:
         state = self.engine.state(walk)
         if toward is None:
             return render(state), None
-        other = toward.to.net.state(walk)
+        other = toward.to.net.state(0.0)  # the walk holds while morphing: the incoming preset at its start
         if toward.crossfade or not state.blends_with(other):
             near, far, part = state, other, toward.amount
         else:  # between two keyframes on the weight path

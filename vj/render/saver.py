@@ -22,7 +22,7 @@ class PresetSaver:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vj-save")
 
     def save(self, pipeline: FramePipeline, params: Params) -> None:
-        layers = pipeline.engine.pinned_layers(pipeline.walk)  # copied now: the walk moves on
+        layers = pipeline.engine.pinned_layers(pipeline.preset_walk)  # copied now: the walk moves on
         values = {name: params.targets[name] for name in PRESET_OWNED}
         self.message = "saving the preset..."
         self._pool.submit(self._write, pipeline.preset, layers, values)
