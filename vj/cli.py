@@ -46,8 +46,7 @@ def _build_parser() -> argparse.ArgumentParser:
     render.add_argument("--set", dest="params", type=_param_value, action="append", default=[],
                         metavar="NAME=VALUE", help="hold a live parameter at VALUE, e.g. --set zoom=1.5 "
                         "(repeatable; `vj params` lists them)")
-    render.add_argument("--strobe-limit", type=float, default=3.0, metavar="N", help="most strobe flashes a second "
-                        "(default 3, the photosensitive-epilepsy limit; 0 lifts it)")
+    _strobe_limit_option(render)
     render.add_argument("--force", action="store_true", help="overwrite the output file if it exists")
     render.add_argument("--quiet", action="store_true", help="no progress bars")
     render.set_defaults(run=_render)
@@ -101,8 +100,7 @@ def _build_parser() -> argparse.ArgumentParser:
                       "(default 127.0.0.1, this machine only; 0.0.0.0 for the network)")
     live.add_argument("--set", dest="params", type=_param_value, action="append", default=[], metavar="NAME=VALUE",
                       help="start with a parameter at VALUE, e.g. --set feedback=0.5 (repeatable; `vj params`)")
-    live.add_argument("--strobe-limit", type=float, default=3.0, metavar="N", help="most strobe flashes a second "
-                      "(default 3, the photosensitive-epilepsy limit; 0 lifts it)")
+    _strobe_limit_option(live)
     live.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
     live.add_argument("--stats", type=Path, metavar="FILE.json", help="at exit, write frame times, drops, "
                       "latency, audio counters and the final live parameters")
@@ -378,6 +376,14 @@ def _devices(args: argparse.Namespace) -> int:
 
     print(describe_devices())
     return 0
+
+
+def _strobe_limit_option(parser: argparse.ArgumentParser) -> None:
+    from vj.look.strobe import DEFAULT_MAX_PER_S
+
+    parser.add_argument("--strobe-limit", type=float, default=DEFAULT_MAX_PER_S, metavar="N",
+                        help=f"most strobe flashes a second (default {DEFAULT_MAX_PER_S:g}, the photosensitive-"
+                        "epilepsy limit; 0 lifts it)")
 
 
 def _channels(text: str) -> tuple[int, ...]:

@@ -28,7 +28,7 @@ RESEEDS = (8, 9, 10)
 
 @pytest.fixture(scope="module")
 def table():
-    return analyse(SheetSpan())
+    return analyse(SheetSpan().audio)
 
 
 def render(preset, table, gl_ctx) -> np.ndarray:

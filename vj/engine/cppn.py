@@ -181,7 +181,7 @@ class CPPN:
         chunk_pixels: int = 4096,
     ):
         self.spec, self.seed, self.device, self.dtype = spec, seed, device, dtype
-        self.coord_scale, self.output_gain = coord_scale, output_gain
+        self.output_gain = output_gain
         self.input_gains = np.ones(spec.n_frame_inputs, np.float32) if input_gains is None else input_gains
         self.canvas = Canvas(device, dtype, chunk_pixels)
         self.layers = init_weights(spec, seed) if layers is None else layers

@@ -12,14 +12,11 @@ from __future__ import annotations
 import sys
 import time
 from dataclasses import dataclass, replace
-from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 
-from vj.audio.decode import open_audio
 from vj.audio.features import FEATURE_NAMES
-from vj.audio.report import analyze_source
 from vj.control.midi import MidiInput
 from vj.control.standard import show_params
 from vj.engine.cppn import CPPN, frame_inputs
@@ -32,8 +29,8 @@ from vj.live.present import Presenter
 from vj.look.look import look_controls, picture_buffer, release_picture
 from vj.presets import PRESET_OWNED, Preset, resolve_preset, save_preset, user_preset_dir
 from vj.render.loader import build_net
+from vj.render.sheet import analyse
 from vj.resources import resource_dir
-from vj.timebase import Timebase
 
 GRID = 3
 PARENT = GRID * GRID // 2
@@ -72,26 +69,18 @@ class Breeder:
     def __init__(self, preset: Preset, device, seed: int, strength: float = DEFAULT_STRENGTH):
         self.preset, self.device, self.strength = preset, device, strength
         self.rng = np.random.default_rng(seed)
-        engine = preset.engine
         parent = build_net(preset, device)
         self.generation = 1
         self._history: list[tuple] = []
         self._parent = (parent.spec, parent.layers)
         self.cells: list[CPPN] = []
-        self._engine = engine
         self._breed()
-
-    def _net(self, spec, layers) -> CPPN:
-        engine = self._engine
-        return CPPN(spec, engine.seed, *self.device, evolution=1.0, coord_scale=engine.coord_scale,
-                    output_gain=engine.output_gain, input_gains=np.array(engine.input_gains, np.float32),
-                    layers=layers)
 
     def _breed(self) -> None:
         spec, layers = self._parent
         children = [mutate(spec, layers, self.rng, self.strength) for _ in range(GRID * GRID - 1)]
         children.insert(PARENT, self._parent)
-        self.cells = [self._net(*child) for child in children]
+        self.cells = [build_net(self.preset, self.device, net=child) for child in children]
 
     def pick(self, cell: int) -> None:
         """``cell`` (0..8, row by row from the top left) becomes the parent of a new generation."""
@@ -128,10 +117,7 @@ class EvolveSession:
         self.settings = settings
         self.preset = resolve_preset(settings.preset, net=settings.net)
         check_display()
-        source = open_audio(settings.audio)
-        self.table, _, _ = analyze_source(source, Timebase(Fraction(30)), progress=False)
-        if len(self.table) == 0:
-            raise VJError(f"{settings.audio}: no audio to evolve to")
+        self.table = analyse(settings.audio)
         self.message = ""
         self.picks: list[int] = []
 

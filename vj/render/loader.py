@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from vj.engine.cppn import CPPN
+from vj.engine.net import Layers, NetSpec
 from vj.engine.weights import load_weights
 from vj.errors import VJError
 from vj.presets import Preset, resolve_preset
@@ -27,13 +28,16 @@ class LoadedPreset:
     net: CPPN
 
 
-def build_net(preset: Preset, device: tuple[torch.device, torch.dtype], seed: int | None = None) -> CPPN:
+def build_net(preset: Preset, device: tuple[torch.device, torch.dtype], seed: int | None = None,
+              net: tuple[NetSpec, Layers] | None = None) -> CPPN:
     """The preset's net on ``device``: its pinned weights, or its seed's (``seed`` overrides it and
-    drops pinned weights). The walk runs at rate 1 in "walk time" (see `vj.render.pipeline`)."""
+    drops pinned weights), or ``net`` (a shape and weights of its own, as `vj evolve` breeds them). The
+    walk runs at rate 1 in "walk time" (see `vj.render.pipeline`)."""
     engine = preset.engine
-    pinned = engine.weights is not None and seed is None
-    layers = load_weights(engine.weights, engine.net) if pinned else None
-    return CPPN(engine.net, engine.seed if seed is None else seed, *device, evolution=1.0,
+    spec, layers = net if net is not None else (engine.net, None)
+    if net is None and engine.weights is not None and seed is None:
+        layers = load_weights(engine.weights, engine.net)
+    return CPPN(spec, engine.seed if seed is None else seed, *device, evolution=1.0,
                 coord_scale=engine.coord_scale, output_gain=engine.output_gain,
                 input_gains=np.array(engine.input_gains, np.float32), layers=layers)
 

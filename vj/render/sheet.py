@@ -44,10 +44,11 @@ class SheetSpan:
     size: tuple[int, int] = (256, 144)
 
 
-def analyse(span: SheetSpan, progress: bool = False) -> FeatureTable:
-    table, _, _ = analyze_source(open_audio(span.audio), Timebase(SHEET_FPS), progress)
+def analyse(audio: Path, progress: bool = False) -> FeatureTable:
+    """The features of ``audio`` at the sheet's frame rate (`vj evolve` plays them too)."""
+    table, _, _ = analyze_source(open_audio(audio), Timebase(SHEET_FPS), progress)
     if len(table) == 0:
-        raise VJError(f"{span.audio}: no audio to draw a contact sheet over")
+        raise VJError(f"{audio}: no audio in it to render over")
     return table
 
 
@@ -111,7 +112,7 @@ def contact_sheet(presets: list[Preset], path: Path, span: SheetSpan = SheetSpan
 
     if path.suffix.lower() != ".png":
         raise VJError(f"--png {path}: the contact sheet is a .png file")
-    table = analyse(span, progress)
+    table = analyse(span.audio, progress)
     ctx = headless_context()
     try:
         rows = []
