@@ -24,7 +24,7 @@ from vj.engine.weights import save_weights
 from vj.errors import VJError
 from vj.look.look import LookParams
 from vj.look.palettes import Palette, palette_named, parse_colour
-from vj.resources import find_toml, shipped_names
+from vj.resources import config_dir, find_toml, shipped_names
 from vj.tomlfile import read_toml
 
 SCHEMA = 2
@@ -67,8 +67,7 @@ class Preset:
 
 def user_preset_dir() -> Path:
     """Where `s` (live) and `vj evolve` save presets: the performer's own, found by name like shipped ones."""
-    base = os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config"
-    return Path(base) / "vj" / "presets"
+    return config_dir() / "presets"
 
 
 def user_preset_names() -> list[str]:

@@ -1,5 +1,6 @@
 """Where the shipped shaders, presets, MIDI maps and demo track live, installed or in a source checkout."""
 
+import os
 from pathlib import Path
 
 _PACKAGE = Path(__file__).resolve().parent
@@ -26,3 +27,8 @@ def find_toml(name: str, folder: str) -> Path | None:
         return path
     shipped = resource_dir(folder) / f"{name}.toml"
     return shipped if shipped.is_file() else None
+
+
+def config_dir() -> Path:
+    """Where vj keeps the performer's own files (learned MIDI map, saved presets): $XDG_CONFIG_HOME/vj."""
+    return Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "vj"

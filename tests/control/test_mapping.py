@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from vj.control import mapping
+import vj.atomic
 from vj.control.mapping import Binding, MidiMap, find_map, load_map, save_path, user_map_path
 from vj.control.standard import show_params
 from vj.errors import VJError
@@ -113,7 +113,7 @@ def test_failed_save_keeps_the_original_and_no_temporary(tmp_path, params, monke
     def fail(*_):
         raise OSError("disk full")
 
-    monkeypatch.setattr(mapping.os, "replace", fail)
+    monkeypatch.setattr(vj.atomic.os, "replace", fail)  # where the map's atomic write replaces the file
     with pytest.raises(OSError):
         FULL.save(path)
     monkeypatch.undo()

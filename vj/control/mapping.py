@@ -25,14 +25,13 @@ A button (a note, or a control change crossing the middle) toggles a toggle, fir
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from vj.atomic import replacing
 from vj.control.params import Params
 from vj.errors import VJError
-from vj.resources import find_toml, resource_dir, shipped_names
+from vj.resources import config_dir, find_toml, resource_dir, shipped_names
 from vj.tomlfile import read_toml
 
 SCHEMA = 1
@@ -113,8 +112,7 @@ class MidiMap:
 
 def user_map_path() -> Path:
     """Where MIDI learn keeps the performer's own map when no --map file is given."""
-    base = os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config"
-    return Path(base) / "vj" / "midi.toml"
+    return config_dir() / "midi.toml"
 
 
 def save_path(midi_map: MidiMap) -> Path:
