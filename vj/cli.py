@@ -29,12 +29,17 @@ def _build_parser() -> argparse.ArgumentParser:
         description="Render AUDIO to an MP4 (H.264 + AAC) whose picture reacts to the music. "
         "Ctrl-C stops and keeps a playable file of the frames made so far.",
     )
-    render.add_argument("audio", type=Path, help="audio file: wav, flac, mp3, ogg, opus, m4a, ...")
+    render.add_argument("audio", type=Path, nargs="?", help="audio file: wav, flac, mp3, ogg, opus, m4a, ...")
+    render.add_argument("--replay", type=Path, metavar="SHOW.vjlog", help="render a show recorded with "
+                        "`vj live --record` again instead: same frames at the live settings, sharper at a "
+                        "higher --res (--fps, --scale, --device apply; the show sets the rest)")
     render.add_argument("-o", "--output", type=Path, required=True, help="output .mp4 file")
-    render.add_argument("--res", default="720p", help="360p, 480p, 720p, 1080p, 1440p, 4k or WxH (default 720p)")
-    render.add_argument("--fps", default="30", help="frames per second, e.g. 24, 30, 60 (default 30)")
-    render.add_argument("--device", default="auto", help="auto, cuda (FP16) or cpu (fp32); auto takes CUDA if present")
-    render.add_argument("--preset", default="default", help="a shipped preset name or a .toml file (default: default)")
+    render.add_argument("--res", help="360p, 480p, 720p, 1080p, 1440p, 4k or WxH (default 720p; a replay: "
+                        "the recording's)")
+    render.add_argument("--fps", help="frames per second, e.g. 24, 30, 60 (default 30; a replay: the recording's)")
+    render.add_argument("--device", help="auto, cuda (FP16) or cpu (fp32); auto takes CUDA if present "
+                        "(a replay: the show's)")
+    render.add_argument("--preset", help="a shipped preset name or a .toml file (default: default)")
     render.add_argument("--seed", type=int, help="weight seed (overrides the preset)")
     render.add_argument("--evolution", type=float, help="speed of the weight walk; 0 keeps the look still")
     render.add_argument("--net", help="WIDTHxLAYERS of the CPPN, e.g. 128x6 (the default) or 32x4")
@@ -105,6 +110,12 @@ def _build_parser() -> argparse.ArgumentParser:
     live.add_argument("--stats", type=Path, metavar="FILE.json", help="at exit, write frame times, drops, "
                       "latency, audio counters and the final live parameters")
     live.add_argument("--trace", type=Path, metavar="FILE.csv", help="write one line per frame (for debugging)")
+    live.add_argument("--record", type=Path, metavar="OUT.mp4", help="record the show (H.264 + AAC) from the start, "
+                      "with its performance log OUT.vjlog and input audio OUT.flac for `vj render --replay`; "
+                      "R ends a take and starts the next (OUT-2.mp4, ...)")
+    live.add_argument("--record-fps", default="30", metavar="FPS", help="frame rate of the recording (default 30)")
+    live.add_argument("--record-res", metavar="RES", help="size of the recording: 720p, 1080p, ... or WxH "
+                      "(default: the window's)")
     live.set_defaults(run=_live)
 
     params = commands.add_parser("params", help="list the live parameters, palettes, presets and MIDI maps",
@@ -209,15 +220,23 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_SHOW_OPTIONS = ("preset", "seed", "evolution", "net", "frames", "duration", "params")
+"""What a replay takes from its show, never from the command line."""
+
+
 def _render(args: argparse.Namespace) -> int:
     from vj.render.offline import render_file
     from vj.render.settings import RenderSettings, parse_resolution
     from vj.timebase import parse_fps
 
-    width, height = parse_resolution(args.res)
+    if args.replay is not None:
+        return _replay(args)
+    if args.audio is None:
+        raise VJError("vj render: give an AUDIO file to render, or --replay SHOW.vjlog")
+    width, height = parse_resolution(args.res or "720p")
     settings = RenderSettings(
-        audio=args.audio, output=args.output, width=width, height=height, fps=parse_fps(args.fps),
-        scale=args.scale, device=args.device, preset=args.preset, seed=args.seed, evolution=args.evolution,
+        audio=args.audio, output=args.output, width=width, height=height, fps=parse_fps(args.fps or "30"),
+        scale=args.scale, device=args.device or "auto", preset=args.preset or "default", seed=args.seed, evolution=args.evolution,
         net=args.net, frames_dir=args.frames, start_s=args.start, duration_s=args.duration, force=args.force,
         params=tuple(args.params), strobe_limit=args.strobe_limit,
     )
@@ -229,6 +248,24 @@ def _render(args: argparse.Namespace) -> int:
         return 130
     print(f"wrote {result.output} ({result.frames} frames, {seconds:.1f} s at {width}x{height}, "
           f"{settings.fps} fps) in {result.seconds:.0f} s, {speed:.2f}x real time")
+    return 0
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from vj.record.replay import ReplaySettings, replay_show
+    from vj.render.settings import parse_resolution
+    from vj.timebase import parse_fps
+
+    if args.audio is not None:
+        raise VJError("vj render: give an AUDIO file or --replay SHOW.vjlog, not both (a show brings its audio)")
+    given = [name for name in _SHOW_OPTIONS if getattr(args, name) not in (None, [])]
+    if given or args.start:
+        option = "--" + (given[0] if given else "start").replace("params", "set")
+        raise VJError(f"vj render --replay: {option} cannot be used with a replay; the show sets it")
+    settings = ReplaySettings(args.replay, args.output, parse_resolution(args.res) if args.res else None,
+                              parse_fps(args.fps) if args.fps else None, args.scale, args.device, args.force)
+    result = replay_show(settings, progress=not args.quiet)
+    print(f"wrote {result.output} ({result.frames} frames) in {result.seconds:.0f} s")
     return 0
 
 
@@ -298,13 +335,16 @@ def _live(args: argparse.Namespace) -> int:
     from vj.control.controls import ControlSettings
     from vj.live.session import run_live
     from vj.live.settings import LiveSettings
+    from vj.render.settings import parse_resolution
+    from vj.timebase import parse_fps
 
     settings = LiveSettings(
         input=args.input, channels=args.channels, fullscreen=args.fullscreen, size=args.size,
         target_fps=args.target_fps, av_offset_ms=args.av_offset, duration_s=args.duration, stats=args.stats,
         trace=args.trace, preset=args.preset, device=args.device, net=args.net, seed=args.seed,
         evolution=args.evolution, vsync=args.vsync, hud=args.hud, midi_map=args.midi_map, params=tuple(args.params),
-        strobe_limit=args.strobe_limit,
+        strobe_limit=args.strobe_limit, record=args.record, record_fps=parse_fps(args.record_fps),
+        record_size=parse_resolution(args.record_res) if args.record_res else None,
         controls=ControlSettings(midi=args.midi, midi_enabled=args.midi_enabled, osc_port=args.osc,
                                  osc_host=args.osc_host, clock=args.clock),
     )

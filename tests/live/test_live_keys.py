@@ -35,6 +35,7 @@ def test_keys_change_the_live_parameters_through_the_registry(session):
     params, live = session.params, session.live
     seed, engine = live.seed, session.pipeline.engine
     session.handle_key("r", 0.0)
+    session._follow_triggers()  # the next frame does what the key asked
     assert live.seed == seed + 1 and session.pipeline.engine is not engine
     assert session.pipeline.engine.seed == seed + 1
     assert params.targets["evolution"] == 0.5
@@ -65,7 +66,8 @@ def test_keys_change_the_live_parameters_through_the_registry(session):
 
 
 def arrive(session) -> None:
-    """Wait for the preset loading in the background, then draw the frame it lands in."""
+    """The next frame asks for the preset, which loads in the background; then draw the frame it lands in."""
+    session._follow_triggers()
     session.pipeline.wait_for_loads(30)
     if session.picture is None:
         session._resized()

@@ -35,6 +35,8 @@ class MidiClock:
         self._stopped = False
         self._fit: tuple[float, float] | None = None  # (ticks at t=0, ticks per second)
         self._last = -1e9
+        self.journal = None
+        """Told of every message it takes, as ``journal("clock", data, t)`` (a recording's log)."""
 
     def message(self, data: tuple[int, ...], t: float) -> bool:
         """Take one MIDI system real-time or song-position message at audio time ``t``; False if it is not one."""
@@ -54,6 +56,8 @@ class MidiClock:
             self._count_from((data[1] | data[2] << 7) * 6)  # stopped or not: Continue starts it from there
         else:
             return False
+        if self.journal is not None:
+            self.journal("clock", list(data[:3]), t)
         return True
 
     def _count_from(self, count: int) -> None:

@@ -5,6 +5,6 @@ KEY_HELP = (
     "space freeze   r reseed   p / P next / previous preset   s save as a new preset",
     "[ ] evolution slower / faster",
     "t tap tempo (3+ taps)   T beat back to the audio",
-    "l MIDI learn (up/down picks the parameter)",
+    "l MIDI learn (up/down picks the parameter)   R record: end the take / start the next",
     "q / Esc quit (twice when fullscreen)",
 )

@@ -13,6 +13,7 @@ continuous however the rate is changed.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from vj.errors import VJError
@@ -108,6 +109,8 @@ class Params:
         self.writers: dict[str, str] = {}
         self.last_change: tuple[str, float, str] | None = None
         """(name, target, writer) of the newest change, for the HUD."""
+        self.on_set: Callable[[str, float, str, float], None] | None = None
+        """Told of every `set` (name, value, writer, glide_s): a recording's performance log listens."""
         self._fired: set[str] = set()
         self._glides: dict[str, float] = {}
         self._time: float | None = None
@@ -140,6 +143,8 @@ class Params:
         spec = self.spec(name)
         if not math.isfinite(value):
             return self.targets[name]
+        if self.on_set is not None:
+            self.on_set(name, value, writer, glide_s)
         target = spec.clamp(value)
         if spec.curve == "trigger":
             if target:

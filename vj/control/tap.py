@@ -19,12 +19,19 @@ class TapTempo:
         self._taps: list[float] = []
         self.period = 0.0
         self.anchor = 0.0
+        self.journal = None
+        """Told of every tap, tempo and clear, as ``journal(kind, *args, t)`` (a recording's log)."""
+
+    def _note(self, kind: str, *args) -> None:
+        if self.journal is not None:
+            self.journal(kind, *args)
 
     @property
     def bpm(self) -> float:
         return 60.0 / self.period if self.period else 0.0
 
     def tap(self, t: float) -> None:
+        self._note("tap", t)
         if self._taps and not 0.0 < t - self._taps[-1] < RESTART_S:
             self._taps.clear()
         self._taps.append(t)
@@ -35,12 +42,14 @@ class TapTempo:
     def set_bpm(self, bpm: float, t: float) -> None:
         """Set the tempo outright (`/vj/tempo`): the phase stays where taps put it, or starts at ``t``
         when there is none yet. Pending taps are dropped so the next count starts fresh."""
+        self._note("tempo", bpm, t)
         if not self.period:
             self.anchor = t
         self.period = 60.0 / bpm
         self._taps.clear()
 
     def clear(self) -> None:
+        self._note("untap")
         self._taps.clear()
         self.period = 0.0
 

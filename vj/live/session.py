@@ -35,14 +35,18 @@ from vj.live.hud import Hud, HudState
 from vj.live.input import LiveInput
 from vj.live.pacer import FramePacer
 from vj.live.present import Presenter
+from vj.live.recording import LiveRecording
 from vj.live.resolution import ResolutionController
 from vj.live.settings import EVOLUTION_STEPS, LiveParams, LiveSettings, step_along
 from vj.live.stats import FrameTrace, LiveStats
 from vj.live.window import Window, check_display
 from vj.look.look import picture_buffer, release_picture
 from vj.presets import preset_choices, preset_names, resolve_preset
+from vj.record.lossless import quantize
+from vj.record.recorder import RecordSettings
+from vj.record.showlog import FrameRecord
 from vj.render.saver import PresetSaver
-from vj.timebase import Timebase
+from vj.timebase import ANALYSIS_RATE, Timebase
 
 CPU_NET = "24x4"
 """The live net on a CPU: at 256x144 it renders in ~5 ms on two cores, and small nets make the smooth,
@@ -78,6 +82,7 @@ class LiveSession:
         check_display()
         self.trace: FrameTrace | None = None
         self.pipeline = None
+        self.recording: LiveRecording | None = None
         self._quit = False
 
     def run(self) -> int:
@@ -97,6 +102,8 @@ class LiveSession:
             for number, handler in previous.items():
                 signal.signal(number, handler)
             ended = time.monotonic()
+            if self.recording is not None:
+                self.recording.close()  # first: the take is finished while the rest closes
             self.controls.close()
             if self.pipeline is not None:
                 self.saver.wait()
@@ -144,7 +151,6 @@ class LiveSession:
         self.live = LiveParams(seed=engine.seed, hud=settings.hud, av_offset_ms=settings.av_offset_ms,
                                fullscreen=window.fullscreen, net=str(engine.net),
                                preset_name=preset.name)
-        self._preset_index = int(self.params["preset"])
         self.saver = PresetSaver()
         self.timebase = Timebase(Fraction(settings.target_fps).limit_denominator(1001))
         self.analyzer = Analyzer(self.timebase)
@@ -168,6 +174,24 @@ class LiveSession:
         self._errors_seen: set[str] = set()
         self._show_keys = False
         self._control_arrivals: list[float] = []
+        self._samples_read = 0
+        self._now_sample = 0
+        if settings.record is not None:
+            self.recording = self._start_recording(window)
+
+    def _start_recording(self, window: Window) -> LiveRecording:
+        """The recorder, and the performance log's header: everything the show starts from."""
+        settings, params = self.settings, self.params
+        record = RecordSettings(settings.record, settings.record_size or window.size, settings.record_fps,
+                                min(len(settings.channels) or 2, 8), ANALYSIS_RATE)
+        header = {
+            "fps": str(self.timebase.fps), "window": list(window.size), "net": self._net or "",
+            "device": self.pipeline.device, "preset": settings.preset, "presets": self.presets,
+            "seed": settings.seed, "evolution": settings.evolution, "strobe_limit": settings.strobe_limit,
+            "clock": settings.controls.clock, "params": dict(params.targets),
+            "smoothing": {name: spec.smoothing_s for name, spec in params.specs.items()},
+        }
+        return LiveRecording(record, header, params, self.controls, settings.target_fps)
 
     # --- the loop ---
 
@@ -180,6 +204,9 @@ class LiveSession:
             if deadline is not None and frame_start >= deadline:
                 break
             window.poll()
+            self._now_sample = self._sample(self._audio_time(frame_start))
+            if self.recording is not None:
+                self.recording.stamp(self._now_sample)  # what the keys and controls do is logged at it
             self._keys(window, frame_start)
             if window.size != self.resolution.window and min(window.size) > 0:
                 self.resolution.resize(window.size)
@@ -219,48 +246,59 @@ class LiveSession:
             return None
 
     def _make_frame(self, now: float) -> float | None:
+        """One frame as a function of sample positions (see `vj.record.showlog`): the audio clock at the
+        controls poll, the samples analysed, the analysed frame shown, its picture time and the moment it
+        is seen. Each is a whole sample, so the performance log can make the frame again exactly."""
         self._control_arrivals = self.controls.poll(now, self._audio_time)
         self._follow_triggers()
-        samples = self.audio.read(now)
+        samples = quantize(self.audio.read(now))  # the analyzer hears exactly what the log's FLAC keeps
+        self._samples_read += len(samples)
         mono = samples.mean(axis=1) if len(samples) else samples.reshape(-1)
         self._meter(mono)
         frames = self.analyzer.process(mono)
         self.history.extend(frames)
-        if not self.history:
-            return None  # not one frame of audio yet
+        record = FrameRecord(self.stats.frames, self._samples_read, 0, 0, 0, self._now_sample,
+                             size=self.resolution.internal, look=self.resolution.look)
+        if not self.history:  # not one frame of audio yet
+            record.idle = True
+            self._record(record, samples)
+            return None
         current = self._pick_frame()
         arrived = self.audio.capture_time(self.timebase.frame_end(current.index))
         since_arrival = now - arrived if arrived is not None else 0.0
-        picture_time = self.timebase.seconds(self.timebase.frame_end(current.index)) + since_arrival
-        seen_at = picture_time + self.timing.render_to_present + self.timing.input_device
-        pulse, phase = self.analyzer.beat_at(seen_at + self.live.av_offset_ms / 1000.0)
+        picture = self._sample(self.timebase.seconds(self.timebase.frame_end(current.index)) + since_arrival)
+        seen = self._sample(picture / ANALYSIS_RATE + self.timing.render_to_present + self.timing.input_device
+                            + self.live.av_offset_ms / 1000.0)
+        record.index, record.picture, record.seen = current.index, picture, seen
+        pulse, phase = self.analyzer.beat_at(seen / ANALYSIS_RATE)
         features = replace(current, beat=pulse, beat_phase=phase)
         self.current = features
         if not self.params["freeze"]:
-            self.params.advance(picture_time)
+            self.params.advance(picture / ANALYSIS_RATE)
             self.pipeline.draw(features, self.resolution.internal, self.picture, self.params)
+            record.took = self.pipeline.took
+        self._record(record, samples)
         self._present(now)
         return arrived
 
+    @staticmethod
+    def _sample(seconds: float) -> int:
+        return max(0, round(seconds * ANALYSIS_RATE))
+
+    def _record(self, record: FrameRecord, samples: np.ndarray) -> None:
+        if self.recording is not None:
+            self.recording.frame(record, samples, None if record.idle else self.picture)
+
     def _audio_time(self, when: float) -> float:
         """The audio time of a sound heard at monotonic time ``when`` (a tap, a clock tick, an OSC beat):
-        its samples reach vj one input latency later."""
-        return self.audio.audio_time(when) + self.timing.input_device
+        its samples reach vj one input latency later. On a whole sample, as the performance log keeps it."""
+        return self._sample(self.audio.audio_time(when) + self.timing.input_device) / ANALYSIS_RATE
 
     def _follow_triggers(self) -> None:
-        """Reseeds, preset switches and the cued preset, whichever control asked for them."""
-        params, pipeline, live = self.params, self.pipeline, self.live
-        if params.fired("reseed"):
-            live.seed += 1
-            pipeline.reseed(live.seed)
-        index = int(params["preset"])
-        if index != self._preset_index:
-            self._preset_index = index
-            pipeline.switch(self.presets[index], int(params["transition"]), bool(params["crossfade"]))
-        if params["blend"] > 0.0:
-            pipeline.cue(self.presets[int(params["cue"])])
-        if pipeline.preset.name != live.preset_name:
-            live.seed, live.preset_name = pipeline.engine.seed, pipeline.preset.name
+        """Reseeds, preset switches and the cued preset, whichever control asked for them (once a frame,
+        before it is drawn, as a replay does)."""
+        self.pipeline.follow(self.params, self.presets)
+        self.live.seed, self.live.preset_name = self.pipeline.seed, self.pipeline.preset.name
 
     def _pick_frame(self) -> FrameFeatures:
         """The newest analysed frame, or one from ``-av_offset`` ago when the picture is to lag the sound."""
@@ -317,6 +355,9 @@ class LiveSession:
             warnings.append(f"preset not loaded: {self.pipeline.problem}")
         for name, error in self.pipeline.look.shader_errors.items():
             warnings.append(f"shader {name} (last good one runs): {error}")
+        if self.recording is not None:
+            recording_lines, recording_warnings = self.recording.hud()
+            lines, warnings = [*recording_lines, *lines], warnings + recording_warnings
         if self.saver.message:
             lines = (*lines, self.saver.message)
         if now < self._quit_armed_until:
@@ -373,7 +414,11 @@ class LiveSession:
             live.tap_bpm = 0.0
         elif key == "s":
             self.saver.save(self.pipeline, self.params)
-        self._follow_triggers()
+        elif key == "R":
+            if self.recording is not None:
+                self.recording.toggle()
+            else:
+                self.saver.message = "not recording: start vj live with --record FILE.mp4"
 
     def _trace_row(self, presented: float, work: float, latency: float | None) -> None:
         pixels = np.frombuffer(self.picture.read(components=3), dtype=np.uint8)
@@ -389,6 +434,7 @@ class LiveSession:
     def _summary(self, ended: float) -> dict:
         return self.stats.summary(ended, self.audio, {**asdict(self.live), **self.params.snapshot()}, {
             "controls": self.controls.summary(),
+            "recording": None if self.recording is None else self.recording.summary(),
             "started_monotonic": self.started,
             "target_fps": self.settings.target_fps,
             "window": list(self.resolution.window),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
 from vj.control.controls import ControlSettings
@@ -40,6 +41,11 @@ class LiveSettings:
     """``--set NAME=VALUE``: parameters to start the show with."""
     strobe_limit: float = DEFAULT_MAX_PER_S
     """``--strobe-limit``: most strobe flashes a second; 0 lifts the limit."""
+    record: Path | None = None
+    """``--record``: the show's first take (an .mp4); its performance log and FLAC go beside it."""
+    record_fps: Fraction = Fraction(30)
+    record_size: tuple[int, int] | None = None
+    """``--record-res``; None records at the window's size."""
 
     def check(self) -> None:
         if not 10.0 <= self.target_fps <= 500.0:
@@ -54,9 +60,22 @@ class LiveSettings:
         port = self.controls.osc_port
         if port is not None and not 0 < port < 65536:
             raise VJError(f"--osc {port}: use a UDP port from 1 to 65535 (e.g. 9000)")
-        for option, path in (("--stats", self.stats), ("--trace", self.trace)):
+        for option, path in (("--stats", self.stats), ("--trace", self.trace), ("--record", self.record)):
             if path is not None and not path.parent.resolve().is_dir():
                 raise VJError(f"{option} {path}: the folder {path.parent} does not exist")
+        if self.record is not None:
+            self._check_record()
+
+    def _check_record(self) -> None:
+        """A recording never overwrites a file: a show is not something to lose by a typo."""
+        from vj.record.recorder import recording_files
+
+        if self.record.suffix.lower() != ".mp4":
+            raise VJError(f"--record {self.record}: the recording must be an .mp4 file")
+        taken = [path for path in recording_files(self.record) if path.exists()]
+        if taken:
+            raise VJError(f"--record {self.record}: {taken[0]} exists; choose a new name (a recording never "
+                          "overwrites one)")
 
 
 @dataclass

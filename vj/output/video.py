@@ -9,7 +9,8 @@ Timestamps. The fragmented file has no edit lists, so the muxer shifts the whole
 earliest decode time 0: x264's B-frames start at dts -2 frames, and AAC's first packet is 1024 "priming"
 samples at pts -1024. In the partial file both streams move by the same amount (they stay in sync) but the
 AAC priming packet is stretched to fill the gap, so its timestamps cannot be read back as they were. The
-remux therefore puts the timeline back: video by the pts of its first packet (frame 0, always a keyframe),
+remux therefore puts the timeline back: video by the pts of its first packet (the first frame, always a
+keyframe, goes back to the pts it was given: 0, or later when a recording's first picture came later),
 audio from what the encoder reported (first packet pts -1024, fixed frame size, samples written). Given
 negative start times, the regular MP4 muxer writes edit lists, and a decoder then starts frame 0 and audio
 sample 0 both at t=0, with the priming skipped. Measured with PyAV on a click track: after this rewrite the
@@ -33,6 +34,11 @@ from vj.errors import VJError
 _FRAGMENTED = "frag_keyframe+empty_moov+default_base_moof"
 _BT709 = 1  # AVCOL_PRI/TRC/SPC_BT709: tag what we convert with, so players do not guess BT.601 for SD sizes.
 _MPEG_RANGE = 1  # AVCOL_RANGE_MPEG (limited, 16-235): what every player expects from H.264.
+
+
+def take_channels(audio: np.ndarray, channels: int) -> np.ndarray:
+    """A show's input as the video's audio: mono as is, stereo from the first two inputs (or a mono one twice)."""
+    return audio[:, :channels] if audio.shape[1] >= channels else np.repeat(audio, channels, axis=1)
 
 
 @functools.cache
@@ -61,7 +67,7 @@ class VideoWriter:
 
     def __init__(self, path: Path, width: int, height: int, fps: Fraction, *, sample_rate: int = 48000,
                  audio_channels: int = 2, crf: int = 18, preset: str = "veryfast",
-                 audio_bitrate: int = 192_000) -> None:
+                 audio_bitrate: int = 192_000, threads: int = 0) -> None:
         if width % 2 or height % 2 or width <= 0 or height <= 0:
             raise VJError(f"video size {width}x{height} cannot be encoded as yuv420p: "
                           "width and height must be positive and even; use e.g. 1280x720")
@@ -72,14 +78,19 @@ class VideoWriter:
         self.width, self.height, self.fps = width, height, Fraction(fps)
         self.sample_rate, self.audio_channels = sample_rate, audio_channels
         self.frames_written = 0
+        self._next_pts = 0
+        self._first_pts: int | None = None
         self._samples_written = 0
         self._audio_first_pts: int | None = None
-        self._kept: bool | None = None  # set by _finish: whether the final MP4 was made
+        self._kept: bool | None = None  # set by finish: whether the final MP4 was made
         # flush_packets: each finished fragment reaches the OS at once, so a kill loses only the one in progress.
         self._out = av.open(str(self.partial_path), "w", format="mp4",
                             container_options={"movflags": _FRAGMENTED, "flush_packets": "1"})
         codec = encoder_name()
-        self._video = self._out.add_stream(codec, rate=self.fps, options=_video_options(codec, crf, preset))
+        options = _video_options(codec, crf, preset)
+        if threads:
+            options["threads"] = str(threads)
+        self._video = self._out.add_stream(codec, rate=self.fps, options=options)
         ctx = self._video.codec_context
         ctx.width, ctx.height, ctx.pix_fmt = width, height, "yuv420p"
         ctx.time_base = 1 / self.fps
@@ -92,16 +103,26 @@ class VideoWriter:
                                                layout="stereo" if audio_channels == 2 else "mono")
             self._audio.bit_rate = audio_bitrate
 
-    def write_frame(self, rgb: np.ndarray) -> None:
-        """Encode the next frame; frame k is shown at k / fps."""
-        if rgb.shape != (self.height, self.width, 3) or rgb.dtype != np.uint8:
-            raise ValueError(f"frame must be uint8 ({self.height}, {self.width}, 3), got {rgb.dtype} {rgb.shape}")
-        frame = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(
-            format="yuv420p", dst_colorspace="ITU709", dst_color_range="MPEG")
-        frame.pts = self.frames_written
+    def write_frame(self, rgb: np.ndarray, pts: int | None = None) -> None:
+        """Encode a frame shown at ``pts / fps`` (default: right after the last one; a later ``pts`` leaves
+        a gap in which the previous frame stays up). A picture of another size is scaled to the video's
+        (bilinear): a live recording and its replay scale the look's picture the same way."""
+        if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
+            raise ValueError(f"frame must be uint8 (height, width, 3), got {rgb.dtype} {rgb.shape}")
+        pts = self._next_pts if pts is None else pts
+        if pts < self._next_pts:
+            raise ValueError(f"frame pts {pts} is not after the last one ({self._next_pts - 1})")
+        scale = {} if rgb.shape[:2] == (self.height, self.width) else {
+            "width": self.width, "height": self.height, "interpolation": "BILINEAR"}
+        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24").reformat(
+            format="yuv420p", dst_colorspace="ITU709", dst_color_range="MPEG", **scale)
+        frame.pts = pts
         frame.time_base = self._video.codec_context.time_base
         self._out.mux(self._video.encode(frame))
         self.frames_written += 1
+        self._next_pts = pts + 1
+        if self._first_pts is None:
+            self._first_pts = pts
 
     def write_audio(self, samples: np.ndarray) -> None:
         """Append (k, channels) float32 samples; the encoder cuts them into AAC frames itself."""
@@ -126,11 +147,11 @@ class VideoWriter:
 
     def close(self) -> Path:
         """Flush the encoders, remux into the final MP4 atomically, delete the partial file."""
-        if not self._finish():
+        if not self.finish():
             raise VJError(f"no video frames were rendered, so {self.path} was not written")
         return self.path
 
-    def _finish(self) -> bool:
+    def finish(self) -> bool:
         """Do the work of close(); False (and no files left behind) when there was no frame to keep."""
         if self._kept is not None:
             return self._kept
@@ -165,7 +186,7 @@ class VideoWriter:
                 if packet.dts is None:  # the demuxer's end-of-stream marker
                     continue
                 if packet.stream.type == "video":
-                    video_shift = packet.pts if video_shift is None else video_shift
+                    video_shift = packet.pts - self._first_pts if video_shift is None else video_shift
                     packet.pts, packet.dts = packet.pts - video_shift, packet.dts - video_shift
                 else:
                     pts = self._audio_first_pts + audio_index * frame_size
@@ -185,4 +206,4 @@ class VideoWriter:
         if exc_type is None:
             self.close()
         else:
-            self._finish()
+            self.finish()

@@ -7,7 +7,8 @@ Preset changes happen here, in picture time:
   pictures (``crossfade``, or nets of different shapes);
 - the ``blend`` knob morphs the same way towards the ``cue`` preset, and back, under the performer's hand.
 Presets load in the background (`vj.render.loader`); a transition starts at the first frame after the
-new net is ready, and the preset's parameters glide along with it.
+new net is ready, and the preset's parameters glide along with it. Which frame that was is part of the
+show's record (`took`): a replay takes each load at the same frame, however fast it loads there.
 
 Why a morph goes through keyframes: a straight line between two gain-5 nets passes through many unrelated
 pictures (each hidden layer amplifies a change about threefold), so rendering it frame by frame flickers,
@@ -21,6 +22,7 @@ into flicker) and resumes where it stopped, without a jump.
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -45,6 +47,8 @@ KEYFRAME_S = 0.5
 """A switch's morph visits a net on the way every this many seconds (at least the two ends)."""
 KNOB_KEYFRAMES = 8
 """The blend knob's travel visits this many nets on the way."""
+LOAD_TIMEOUT_S = 60.0
+"""A replay waits this long for a preset the show had loaded by then."""
 DEFAULT_BPM = 120.0
 """The tempo a transition counts its beats in before the tracker has locked."""
 
@@ -111,6 +115,11 @@ class FramePipeline:
         self._walk_skipped = 0.0  # walk time that passed while held, so the walk resumes where it stopped
         self._switching: tuple[Future, int, bool] | None = None  # (the load, beats, crossfade)
         self._cueing: tuple[str, Future | None] | None = None  # (name, its load; None once it failed)
+        self.seed = self.engine.seed
+        """The seed the show's reseeds have reached (the playing preset's, once one arrives)."""
+        self.took: list[str] = []
+        """The loads ('switch', 'cue') that came in at the last frame drawn."""
+        self._preset_index: int | None = None
 
     @property
     def device(self) -> str:
@@ -118,7 +127,22 @@ class FramePipeline:
 
     def reseed(self, seed: int) -> None:
         """A new net (and walk) from ``seed``; the rest of the preset stays."""
+        self.seed = seed
         self.engine = build_net(self.preset, self._device, seed)
+
+    def follow(self, params: Params, presets: list[str]) -> None:
+        """Do what the triggers and choices in ``params`` ask, once a frame before drawing: a reseed, a
+        switch to the ``preset`` chosen (by its index in ``presets``), the ``cue`` while ``blend`` is up."""
+        if params.fired("reseed"):
+            self.reseed(self.seed + 1)
+        index = int(params["preset"])
+        if self._preset_index is None:
+            self._preset_index = index  # the show starts on it: nothing to switch to
+        elif index != self._preset_index:
+            self._preset_index = index
+            self.switch(presets[index], int(params["transition"]), bool(params["crossfade"]))
+        if params["blend"] > 0.0:
+            self.cue(presets[int(params["cue"])])
 
     def switch(self, name: str, beats: int, crossfade: bool) -> None:
         """Start loading ``name``; when it is ready, morph to it over ``beats`` beats (0: cut). A newer
@@ -144,10 +168,24 @@ class FramePipeline:
             if future is not None and not future.cancelled():
                 future.exception(timeout=timeout_s)
 
-    def _follow_loads(self, features: FrameFeatures, params: Params) -> None:
+    def _take(self, kind: str, future: Future, take: Collection[str] | None) -> LoadedPreset | str | None:
+        """A load's outcome if it comes in now: when it has finished (live), or when ``take`` names it (a
+        replay: it waits for the load then, and takes nothing else)."""
+        if take is not None:
+            if kind not in take:
+                return None
+            if not future.cancelled():
+                future.exception(timeout=LOAD_TIMEOUT_S)
+        result = outcome(future)
+        if result is not None:
+            self.took.append(kind)
+        return result
+
+    def _follow_loads(self, features: FrameFeatures, params: Params, take: Collection[str] | None) -> None:
         """Take up presets that finished loading: a failure is `problem`, the playing preset plays on."""
+        self.took = []
         if self._cueing is not None and self._cueing[1] is not None:
-            result = outcome(self._cueing[1])
+            result = self._take("cue", self._cueing[1], take)
             if isinstance(result, str):
                 self.problem, self._cueing = result, (self._cueing[0], None)  # remembered: not read again
             elif result is not None:
@@ -155,7 +193,7 @@ class FramePipeline:
         if self._switching is None:
             return
         future, beats, crossfade = self._switching
-        result = outcome(future)
+        result = self._take("switch", future, take)
         if result is None:
             return
         self._switching = None
@@ -181,6 +219,7 @@ class FramePipeline:
     def _arrive(self, loaded: LoadedPreset) -> None:
         self._origin = self.walk  # held through the morph: the arriving net was drawn at 0 of its walk
         self.preset, self.engine = loaded.preset, loaded.net
+        self.seed = loaded.net.seed
         self.look.params = loaded.preset.look
         self.transition = None
 
@@ -200,9 +239,10 @@ class FramePipeline:
         return None
 
     def draw(self, features: FrameFeatures, internal: tuple[int, int], target: moderngl.Framebuffer,
-             params: Params) -> None:
-        """Render the net at the ``internal`` size and draw it through the look into ``target``."""
-        self._follow_loads(features, params)
+             params: Params, take: Collection[str] | None = None) -> None:
+        """Render the net at the ``internal`` size and draw it through the look into ``target``. Loads
+        that finished come in first (``take`` names the ones to wait for and take instead: a replay)."""
+        self._follow_loads(features, params, take)
         heard = reacting(features, params)
         toward = self._toward(features.time, params)
         self.walk = self._walk(params, toward is not None)
