@@ -4,8 +4,9 @@ The render thread's part is small: once a frame it reads back the look's picture
 window's size) and hands it over with the audio that arrived and the frame's log line. A separate
 process (no GIL shared with the show, and niced below it) scales the picture to the video size, encodes
 H.264 + AAC into a crash-safe MP4 (`vj.output.video.VideoWriter`), and writes the performance log and its
-FLAC. Everything goes through one queue, so the recorder sees takes, frames and audio in the order the
-show made them. At most ``FRAME_QUEUE_S`` of frames wait in it; when the encoder falls that far behind,
+FLAC. Everything goes through one queue and one pipe, so the recorder sees takes, frames and audio in
+the order the show made them. The show's feeder thread writes the pipe; the recorder holds only its
+reading end, so when the show dies (even halfway through a message) it reads the end of the pipe. At most ``FRAME_QUEUE_S`` of frames wait in it; when the encoder falls that far behind,
 a frame is dropped and counted, never queued without bound. Audio and log lines are never dropped: if the
 recorder falls ``DATA_QUEUE_S`` behind on those, it has stalled, and recording stops with a message.
 
@@ -20,6 +21,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import queue
+import threading
 import time
 from dataclasses import dataclass
 from fractions import Fraction
@@ -89,13 +91,17 @@ class Recorder:
         self._closed = False
         mp = multiprocessing.get_context("spawn")
         self._frame_limit = max(2, round(FRAME_QUEUE_S * float(settings.fps)))
-        self._queue = mp.Queue(maxsize=self._frame_limit + max(60, round(DATA_QUEUE_S * target_fps)))
-        self._waiting = mp.Value("i", 0)  # frames in the queue: the recorder counts them down
-        self._status, child_end = mp.Pipe(duplex=False)
-        self._process = mp.Process(target=_record, args=(settings, header_line, os.getpid(), self._queue,
-                                                         self._waiting, child_end), daemon=True, name="vj-recorder")
+        self._queue: queue.Queue = queue.Queue(maxsize=self._frame_limit + max(60, round(DATA_QUEUE_S * target_fps)))
+        self._waiting = mp.Value("i", 0)  # frames sent and not yet encoded: the recorder counts them down
+        self._status, status_end = mp.Pipe(duplex=False)
+        inbox, self._outbox = mp.Pipe(duplex=False)
+        self._process = mp.Process(target=_record, args=(settings, header_line, inbox, self._waiting, status_end),
+                                   daemon=True, name="vj-recorder")
         self._process.start()
-        child_end.close()
+        status_end.close()
+        inbox.close()
+        self._feeder = threading.Thread(target=self._feed, name="vj-recorder-feed", daemon=True)
+        self._feeder.start()
         if not self._status.poll(START_TIMEOUT_S):
             self._abandon()
             raise VJError("the recorder process did not start within 20 s; try again without --record")
@@ -150,6 +156,14 @@ class Recorder:
             self.problem = f"recorder stalled ({DATA_QUEUE_S:.0f} s behind); recording stopped"
             self._process.kill()
 
+    def _feed(self) -> None:
+        """The feeder thread: the queue into the pipe (pickling and writing off the render thread)."""
+        while (message := self._queue.get()) is not None:
+            try:
+                self._outbox.send(message)
+            except OSError:
+                return  # the recorder is gone: `poll` says so
+
     def poll(self) -> None:
         """Take the recorder's news; a recorder that died without a word is a problem too."""
         try:
@@ -174,8 +188,11 @@ class Recorder:
         self._abandon()
 
     def _abandon(self) -> None:
-        self._queue.cancel_join_thread()  # never wait on a pipe nobody reads
-        self._queue.close()
+        try:
+            self._queue.put_nowait(None)  # the feeder's last message
+        except queue.Full:
+            pass
+        self._outbox.close()  # a feeder still writing gets an error, never a wait
         if self._process.is_alive():
             self._process.kill()
         self._process.join(1.0)
@@ -245,7 +262,7 @@ class _Files:
 
 
 
-def _record(settings: RecordSettings, header_line: str, parent: int, inbox, waiting, status) -> None:
+def _record(settings: RecordSettings, header_line: str, inbox, waiting, status) -> None:
     """The recorder process: see the module doc."""
     detach_from_terminal()
     os.nice(10)  # the show comes first: when the machine is busy, the encoder drops frames, not the show
@@ -256,23 +273,20 @@ def _record(settings: RecordSettings, header_line: str, parent: int, inbox, wait
         return
     status.send(("ready", ""))
     try:
-        _serve(files, parent, inbox, waiting, status)
+        _serve(files, inbox, waiting, status)
     except OSError as error:  # a full disk, a drive pulled out
         what = "disk full" if error.errno == 28 else (error.strerror or str(error))
         kept = settings.path.with_name(settings.path.stem + ".partial.mp4")
         status.send(("failed", f"RECORDING STOPPED: {what}; {kept.name} keeps what was written"))
 
 
-def _serve(files: _Files, parent: int, inbox, waiting, status) -> None:
-    """Handle the show's messages in order until it says close, or it is gone and nothing is left."""
+def _serve(files: _Files, inbox, waiting, status) -> None:
+    """Handle the show's messages in order until it says close, or it is gone (the pipe ends)."""
     while True:
         try:
-            message = inbox.get(timeout=0.25)
-        except queue.Empty:
-            if os.getppid() != parent:  # the show died: everything it sent has been written
-                message = ("close",)
-            else:
-                continue
+            message = inbox.recv()
+        except (EOFError, OSError):  # the show died: everything it sent has been written
+            message = ("close",)
         kind, args = message[0], message[1:]
         if kind == "frame":
             with waiting.get_lock():

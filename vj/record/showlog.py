@@ -114,7 +114,7 @@ def _parse(path: Path, number: int, raw: bytes) -> dict:
         raise VJError(f"{path}, line {number}: longer than {MAX_LINE} bytes; not a vj performance log")
     try:
         value = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: brackets nested 100,000 deep
         raise VJError(f"{path}, line {number}: not JSON; is this a vj performance log?") from None
     if not isinstance(value, dict):
         raise VJError(f"{path}, line {number}: expected a JSON object")
@@ -123,13 +123,18 @@ def _parse(path: Path, number: int, raw: bytes) -> dict:
 
 def _check_header(path: Path, header: dict) -> None:
     version = header.get("vjlog")
-    if not isinstance(version, int):
+    if not _whole(version):
         raise VJError(f"{path}: not a vj performance log (its first line has no \"vjlog\" version)")
     if version > VERSION:
         raise VJError(f"{path}: log version {version} is newer than this vj reads ({VERSION}); update vj")
     for key, kind in HEADER_KEYS.items():
         if not isinstance(header.get(key), kind) or isinstance(header.get(key), bool):
             raise VJError(f"{path}: header key {key!r} is missing or of the wrong type")
+    if not 1 <= header["channels"] <= 8 or header["sample_rate"] <= 0:
+        raise VJError(f"{path}: the header's audio must have 1 to 8 channels and a positive sample rate")
+    for key in ("record_size", "window"):
+        if not _size(header[key]):
+            raise VJError(f"{path}: header key {key!r} must be [width, height] of 2..16384")
     for key, kind in (("seed", int), ("evolution", (int, float))):
         if header.get(key) is not None and (not isinstance(header[key], kind) or isinstance(header[key], bool)):
             raise VJError(f"{path}: header key {key!r} must be a number or null")
@@ -146,7 +151,7 @@ def _frame(path: Path, number: int, record: dict) -> FrameRecord:
         values = [record[key] for key in ("f", "at", "i", "pic", "seen", "now")]
     except KeyError as error:
         raise VJError(f"{where}: frame record without {error.args[0]!r}") from None
-    if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in values):
+    if not all(_whole(v) for v in values):
         raise VJError(f"{where}: frame numbers and sample positions must be whole numbers >= 0")
     events = record.get("ev", [])
     if not isinstance(events, list) or not all(_event_ok(event) for event in events):
@@ -155,12 +160,10 @@ def _frame(path: Path, number: int, record: dict) -> FrameRecord:
     if not isinstance(took, list) or not all(kind in ("switch", "cue") for kind in took):
         raise VJError(f"{where}: \"took\" lists only 'switch' and 'cue'")
     sizes = [record.get(key) for key in ("size", "look")]
-    for size in sizes:
-        if size is not None and not (isinstance(size, list) and len(size) == 2
-                                     and all(isinstance(v, int) and 2 <= v <= 16384 for v in size)):
-            raise VJError(f"{where}: a resolution must be [width, height] of 2..16384")
+    if not all(size is None or _size(size) for size in sizes):
+        raise VJError(f"{where}: a resolution must be [width, height] of 2..16384")
     rec = record.get("rec")
-    if rec is not None and not (isinstance(rec, int) and rec >= 0):
+    if rec is not None and not _whole(rec):
         raise VJError(f"{where}: \"rec\" must be a frame number >= 0")
     return FrameRecord(*values, events, took, *(tuple(s) if s else None for s in sizes), rec,
                        bool(record.get("idle")))
@@ -169,17 +172,27 @@ def _frame(path: Path, number: int, record: dict) -> FrameRecord:
 def _event_ok(event) -> bool:
     if not isinstance(event, list) or not event or EVENT_ARITY.get(event[0]) != len(event):
         return False
-    if not isinstance(event[-1], int) or isinstance(event[-1], bool) or event[-1] < 0:
+    if not _whole(event[-1]):
         return False
     kind = event[0]
     if kind == "set":
-        return isinstance(event[1], str) and _number(event[2]) and isinstance(event[3], str) and _number(event[4])
+        return (isinstance(event[1], str) and _number(event[2]) and isinstance(event[3], str) and _number(event[4])
+                and event[4] >= 0)
     if kind == "tempo":
         return _number(event[1]) and event[1] > 0
     if kind == "clock":
         return (isinstance(event[1], list) and 1 <= len(event[1]) <= 3
-                and all(isinstance(b, int) and 0 <= b < 256 for b in event[1]))
+                and all(_whole(b) and b < 256 for b in event[1]))
     return True
+
+
+def _whole(value) -> bool:
+    """A whole number >= 0 (JSON's true is not one)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _size(value) -> bool:
+    return isinstance(value, list) and len(value) == 2 and all(_whole(v) and 2 <= v <= 16384 for v in value)
 
 
 def _number(value) -> bool:
