@@ -96,7 +96,10 @@ class _Replay:
         self.fps = settings.fps or Fraction(header["record_fps"])
         net = header["net"] or None
         self.presets = header["presets"]
-        preset = resolve_preset(header["preset"], header.get("seed"), header.get("evolution"), net)
+        try:
+            preset = resolve_preset(header["preset"], header.get("seed"), header.get("evolution"), net)
+        except VJError as error:
+            raise VJError(f"{show.path}: the show's preset: {error}") from None
         self.params = show_params(preset, len(self.presets), self.presets.index(header["preset"]))
         for name, value in header["params"].items():
             if name in self.params.specs:
