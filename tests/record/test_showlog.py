@@ -2,7 +2,7 @@
 refuses what it cannot trust with one VJError naming the file and line; the 24-bit FLAC
 (`vj.record.lossless`) keeps the analyzer's samples bit for bit, even cut short; the journal
 (`vj.record.journal`) logs controls in samples and `apply_event` redoes them exactly; and `grid_slot`
-(`vj.live.recording`) puts pictures on the recording's frame grid without doubling or skipping slots."""
+(`vj.record.grid`) puts pictures on the recording's frame grid without doubling or skipping slots."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from vj.control.clock import MidiClock
 from vj.control.standard import PRESET_WRITER, show_params
 from vj.control.tap import TapTempo
 from vj.errors import VJError
-from vj.live.recording import grid_slot
+from vj.record.grid import grid_slot
 from vj.presets import resolve_preset
 from vj.record.journal import Journal, apply_event
 from vj.record.lossless import FlacWriter, quantize, read_flac

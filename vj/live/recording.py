@@ -23,21 +23,11 @@ import numpy as np
 from vj import __version__
 from vj.control.controls import Controls
 from vj.control.params import Params
+from vj.record.grid import grid_slot
 from vj.record.journal import Journal
 from vj.record.recorder import Recorder, RecordSettings
 from vj.record.showlog import FrameRecord, header_line
 from vj.timebase import Timebase
-
-
-def grid_slot(position: float, last: int) -> int | None:
-    """The recording frame for a picture seen at ``position`` (in recording frames), after frame ``last``;
-    None when it comes too early for the next one (a faster show than the recording). Consecutive frames
-    take consecutive slots while they stay within a frame of them, so the presentation's jitter (a few ms)
-    neither doubles nor skips a slot; a late frame jumps ahead. The picture is in its slot within one frame."""
-    slot = last + 1
-    if position < slot - 0.5:
-        return None
-    return slot if position <= slot + 1 else round(position)
 
 
 class LiveRecording:

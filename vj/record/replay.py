@@ -7,7 +7,7 @@ load at the frame the show took it, and draws each frame at its logged picture t
 at the live settings the pictures are the live show's, bit for bit, before encoding.
 
 Frames land on the output's frame grid at the moment they were seen, by the same rule as the live
-recording (`vj.live.recording.grid_slot`), with the audio from the show's first sample. At a higher
+recording (`vj.record.grid.grid_slot`), with the audio from the show's first sample. At a higher
 resolution the net and the look draw at the new size: the same show, sharper. At another frame rate the
 show's frames take the new grid's slots (a 60 fps replay of a 30 fps show holds each frame for two).
 """
@@ -29,11 +29,11 @@ from vj.control.clock import BeatSources, MidiClock
 from vj.control.standard import show_params
 from vj.control.tap import TapTempo
 from vj.errors import VJError
-from vj.live.recording import grid_slot
 from vj.look.headless import headless_context
 from vj.look.look import picture_buffer, release_picture
 from vj.output.video import VideoWriter, take_channels
 from vj.presets import resolve_preset
+from vj.record.grid import grid_slot
 from vj.record.journal import apply_event
 from vj.record.lossless import read_flac
 from vj.record.showlog import ShowLog, read_show_log
