@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -29,18 +30,27 @@ def _need(tool: str) -> str:
 def display() -> str:
     """A virtual X display (one 1920x1080 monitor named 'screen')."""
     xvfb = _need("Xvfb")
-    number = next(n for n in range(91, 200) if not Path(f"/tmp/.X{n}-lock").exists())
+    number = next(n for n in range(91, 200)
+                  if not Path(f"/tmp/.X{n}-lock").exists() and not Path(f"/tmp/.X11-unix/X{n}").exists())
     process = subprocess.Popen([xvfb, f":{number}", "-screen", "0", "1920x1080x24", "-nolisten", "tcp"],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    socket = Path(f"/tmp/.X11-unix/X{number}")
     deadline = time.monotonic() + 10
-    while not socket.exists():
+    while not _accepts(f"/tmp/.X11-unix/X{number}"):  # listening, not just a file left by a dead server
         if process.poll() is not None or time.monotonic() > deadline:
             pytest.fail(f"Xvfb :{number} did not start")
         time.sleep(0.05)
     yield f":{number}"
     process.terminate()
     process.wait(timeout=5)
+
+
+def _accepts(path: str) -> bool:
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        try:
+            probe.connect(path)
+        except OSError:
+            return False
+    return True
 
 
 class JackServer:
