@@ -13,7 +13,6 @@ FLAC run for the whole show, so every take can be replayed from it.
 
 from __future__ import annotations
 
-import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -27,7 +26,6 @@ from vj.record.grid import grid_slot
 from vj.record.journal import Journal
 from vj.record.recorder import Recorder, RecordSettings
 from vj.record.showlog import FrameRecord, header_line
-from vj.timebase import Timebase
 
 
 class LiveRecording:
@@ -35,7 +33,6 @@ class LiveRecording:
 
     def __init__(self, settings: RecordSettings, header: dict, params: Params, controls: Controls, target_fps: float):
         self.settings = settings
-        self.grid = Timebase(settings.fps, settings.sample_rate)
         self.journal = Journal(settings.sample_rate)
         self.journal.watch(params, controls.tap, controls.midi_clock)
         header = {**header, "audio": settings.audio_path.name, "record_fps": str(settings.fps),
@@ -43,11 +40,9 @@ class LiveRecording:
                   "sample_rate": settings.sample_rate, "channels": settings.channels,
                   "created": datetime.now(timezone.utc).isoformat(timespec="seconds"), "vj": __version__}
         self.recorder = Recorder(settings, header_line(header), target_fps)
-        self.frames = 0
         self._last_pts = -1
         self._first_pts = 0
         self._take_path: Path | None = None
-        self._started = time.monotonic()
         self._size: tuple | None = None
         self._look: tuple | None = None
         self._take_from: int | None = 0
@@ -89,7 +84,6 @@ class LiveRecording:
                 self._last_pts = pts
                 record.rec = pts  # its slot, recorded or not: a replay fills in what the encoder dropped
                 self.recorder.frame(pts, picture.read(components=3), picture.size)
-        self.frames += 1
         self.recorder.tick(audio, record.line())
 
     def hud(self) -> tuple[list[str], list[str]]:

@@ -41,6 +41,12 @@ def take_channels(audio: np.ndarray, channels: int) -> np.ndarray:
     return audio[:, :channels] if audio.shape[1] >= channels else np.repeat(audio, channels, axis=1)
 
 
+def upright(pixels: bytes, size: tuple[int, int]) -> np.ndarray:
+    """A GL read-back of an RGB picture of ``size`` (bottom row first) as an upright (height, width, 3) view."""
+    width, height = size
+    return np.frombuffer(pixels, np.uint8).reshape(height, width, 3)[::-1]
+
+
 @functools.cache
 def encoder_name() -> str:
     """'h264_nvenc' where it really opens (FFmpeg lists it even without a GPU), else 'libx264'."""

@@ -31,7 +31,7 @@ import numpy as np
 
 from vj.children import detach_from_terminal
 from vj.errors import VJError
-from vj.output.video import VideoWriter, take_channels
+from vj.output.video import VideoWriter, take_channels, upright
 from vj.record.lossless import FlacWriter
 from vj.timebase import Timebase
 
@@ -242,9 +242,7 @@ class _Files:
     def frame(self, take: int, pts: int, size: tuple[int, int], picture: bytes) -> None:
         if self.take is None or take != self.take_number:
             return
-        width, height = size
-        rgb = np.frombuffer(picture, np.uint8).reshape(height, width, 3)[::-1]
-        self.take.write_frame(rgb, pts - self.take_start)
+        self.take.write_frame(upright(picture, size), pts - self.take_start)
 
     def cut(self) -> str | None:
         take, self.take = self.take, None

@@ -31,7 +31,7 @@ from vj.control.tap import TapTempo
 from vj.errors import VJError
 from vj.look.headless import headless_context
 from vj.look.look import picture_buffer, release_picture
-from vj.output.video import VideoWriter, take_channels
+from vj.output.video import VideoWriter, take_channels, upright
 from vj.presets import resolve_preset
 from vj.record.grid import grid_slot
 from vj.record.journal import apply_event
@@ -64,7 +64,6 @@ class ReplayResult:
     output: Path
     frames: int
     seconds: float
-    complete: bool
 
 
 def replay_show(settings: ReplaySettings, progress: bool = True) -> ReplayResult:
@@ -156,8 +155,7 @@ class _Replay:
                     if slot is None:
                         continue
                     last = slot
-                    rgb = np.frombuffer(picture.read(components=3), np.uint8).reshape(look[1], look[0], 3)[::-1]
-                    writer.write_frame(rgb, slot)
+                    writer.write_frame(upright(picture.read(components=3), look), slot)
                     written += 1
                     end = min(grid.frame_end(slot), len(self.audio))
                     if end > audio_done:
@@ -165,7 +163,7 @@ class _Replay:
                         audio_done = end
         finally:
             self.pipeline.release()
-        return ReplayResult(settings.output, written, time.perf_counter() - started, True)
+        return ReplayResult(settings.output, written, time.perf_counter() - started)
 
     def _controls_and_audio(self, record) -> None:
         """What the live loop did before drawing: the controls, the triggers, the audio analysed."""

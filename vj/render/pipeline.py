@@ -115,11 +115,14 @@ class FramePipeline:
         self._walk_skipped = 0.0  # walk time that passed while held, so the walk resumes where it stopped
         self._switching: tuple[Future, int, bool] | None = None  # (the load, beats, crossfade)
         self._cueing: tuple[str, Future | None] | None = None  # (name, its load; None once it failed)
-        self.seed = self.engine.seed
-        """The seed the show's reseeds have reached (the playing preset's, once one arrives)."""
         self.took: list[str] = []
         """The loads ('switch', 'cue') that came in at the last frame drawn."""
         self._preset_index: int | None = None
+
+    @property
+    def seed(self) -> int:
+        """The seed the show's reseeds have reached (the playing preset's, once one arrives)."""
+        return self.engine.seed
 
     @property
     def device(self) -> str:
@@ -127,7 +130,6 @@ class FramePipeline:
 
     def reseed(self, seed: int) -> None:
         """A new net (and walk) from ``seed``; the rest of the preset stays."""
-        self.seed = seed
         self.engine = build_net(self.preset, self._device, seed)
 
     def follow(self, params: Params, presets: list[str]) -> None:
@@ -219,7 +221,6 @@ class FramePipeline:
     def _arrive(self, loaded: LoadedPreset) -> None:
         self._origin = self.walk  # held through the morph: the arriving net was drawn at 0 of its walk
         self.preset, self.engine = loaded.preset, loaded.net
-        self.seed = loaded.net.seed
         self.look.params = loaded.preset.look
         self.transition = None
 
