@@ -1,24 +1,38 @@
-"""`vj bench`: the engine's speed against the naive prototype-style path, in the same run, as ratios."""
+"""`vj bench`: every path of the engine against the naive prototype-style path and against this machine's
+roofline (`vj.roofline`), all measured in the same run; and offline renders end to end per quality.
+
+Paths: ``naive`` (the prototype's way, `vj.engine.naive`), ``fast`` (the engine, eager), ``compiled``
+(the engine's chunk function under torch.compile), ``fused`` (the Triton kernel, CUDA), ``graphed`` (the
+fused frame captured as a CUDA graph). Each runs in fp32 (fp16 on CUDA) and, where the CPU has native
+bf16, in the mixed precision the engine chooses (see `vj.engine.forward`).
+"""
 
 from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import numpy as np
+import torch
 
-from vj.engine.cppn import CPPN
+from vj import roofline
+from vj.engine.cppn import CPPN, Canvas
 from vj.engine.device import select_device
 from vj.engine.naive import NaiveCPPN
 from vj.engine.net import NetSpec
 from vj.presets import load_preset
+
+Render = Callable[[np.ndarray, float, int, int], np.ndarray]
 
 
 @dataclass(frozen=True)
 class BenchRow:
     path: str
     device: str
+    precision: str
     net: str
     res: str
     mpx_s: float
@@ -26,9 +40,27 @@ class BenchRow:
     ms_frame: float
     ratio: float
     """Speed relative to the naive path measured in the same run."""
+    roofline_frac: float | None
+    """Fraction of this machine's roofline for the net in this precision (None: not measured)."""
 
 
-def _time_frames(render, width: int, height: int, frames: int, seed: int) -> float:
+@dataclass(frozen=True)
+class EndToEndRow:
+    path: str
+    device: str
+    net: str
+    res: str
+    """The output's size; the net draws at ``internal``."""
+    internal: str
+    fps: float
+    x_realtime: float
+    engine_fps: float
+    """The same settings' engine alone (net and look, no decode, analysis or encode)."""
+    overlap: float
+    """End-to-end frames/s over engine-only frames/s: 1.0 when everything else hides behind the engine."""
+
+
+def _time_frames(render: Render, width: int, height: int, frames: int, seed: int) -> float:
     """Median seconds per frame over ``frames`` frames of changing inputs, after one warm-up frame."""
     rng = np.random.default_rng(seed)
     inputs = rng.uniform(0, 0.4, (frames + 1, 9)).astype(np.float32)
@@ -41,21 +73,102 @@ def _time_frames(render, width: int, height: int, frames: int, seed: int) -> flo
     return float(np.median(times))
 
 
-def run_bench(spec: NetSpec, width: int, height: int, device: str = "auto", frames: int = 5) -> list[BenchRow]:
-    """Time the engine and the naive path on the default preset's settings with ``spec``'s shape."""
-    torch_device, dtype = select_device(device)
+def _engine(spec: NetSpec, device: torch.device, dtype: torch.dtype, mixed: bool) -> CPPN:
     preset = load_preset("default")
     params = preset.engine
-    engine = CPPN(spec, seed=params.seed, device=torch_device, dtype=dtype, evolution=dict(preset.params)["evolution"],
-                  coord_scale=params.coord_scale, output_gain=params.output_gain)
-    paths = {"naive": NaiveCPPN(engine).render, "engine": engine.render}
-    seconds = {name: _time_frames(render, width, height, frames, seed=2) for name, render in paths.items()}
+    return CPPN(spec, seed=params.seed, device=device, dtype=dtype, evolution=dict(preset.params)["evolution"],
+                coord_scale=params.coord_scale, output_gain=params.output_gain, mixed=mixed)
+
+
+def _canvas_render(engine: CPPN, canvas: Canvas) -> Render:
+    return lambda inputs, t, width, height: canvas.render(engine.state(t), inputs, width, height)
+
+
+def engine_paths(spec: NetSpec, device: torch.device, dtype: torch.dtype) -> list[tuple[str, str, Render, list[str]]]:
+    """(path, precision, render, each product's precision) for every path this machine runs."""
+    base = "fp32" if dtype == torch.float32 else "fp16"
+    plain = _engine(spec, device, dtype, mixed=False)
+    engines = [(base, plain)]
+    mixed = _engine(spec, device, dtype, mixed=True)
+    if mixed.low_layers:
+        engines.append((f"{base}+bf16x{mixed.low_layers}", mixed))
+    paths = [("naive", base, NaiveCPPN(plain).render, roofline.layer_precisions(spec, base, 0))]
+    for kind in ("fast", "compiled", "fused", "graphed"):
+        for precision, engine in engines:
+            canvas = Canvas(device, dtype, compiled=kind == "compiled", fused=kind in ("fused", "graphed"),
+                            graphed=kind == "graphed")
+            if kind in ("fused", "graphed") and not canvas.fused:
+                continue
+            paths.append((kind, precision, _canvas_render(engine, canvas),
+                          roofline.layer_precisions(spec, base, engine.low_layers)))
+    return paths
+
+
+def run_bench(spec: NetSpec, width: int, height: int, device: str = "auto", frames: int = 5,
+              with_roofline: bool = True) -> tuple[list[BenchRow], str]:
+    """Time every path on the default preset's settings with ``spec``'s shape; with the roofline, its
+    inputs as a table (else an empty string)."""
+    torch_device, dtype = select_device(device)
+    throughput, table = None, ""
+    if with_roofline:
+        precisions = ["fp32"] + (["bf16"] if roofline_bf16(torch_device) else [])
+        if torch_device.type == "cuda":
+            precisions = ["fp16", "bf16"]
+        rows = 4096 if torch_device.type == "cpu" else 1 << 21
+        throughput = roofline.measure(spec, torch_device, precisions, "fp32" if dtype == torch.float32 else "fp16",
+                                      rows)
+        table = roofline.format_throughput(spec, throughput)
+    timed = [(path, precision, _time_frames(render, width, height, frames, seed=2), layers)
+             for path, precision, render, layers in engine_paths(spec, torch_device, dtype)]
+    naive = timed[0][2]
     rows = []
-    for name, sec in seconds.items():
+    for path, precision, seconds, layers in timed:
+        frac = None
+        if throughput is not None:
+            frac = round(width * height / seconds / 1e6 / roofline.roofline_mpx(spec, throughput, layers), 3)
         rows.append(BenchRow(
-            path=name, device=f"{torch_device.type}:{str(dtype).removeprefix('torch.')}", net=str(spec),
-            res=f"{width}x{height}", mpx_s=round(width * height / sec / 1e6, 4), fps=round(1.0 / sec, 3),
-            ms_frame=round(sec * 1000, 2), ratio=round(seconds["naive"] / sec, 2),
+            path=path, device=torch_device.type, precision=precision, net=str(spec), res=f"{width}x{height}",
+            mpx_s=round(width * height / seconds / 1e6, 4), fps=round(1.0 / seconds, 3),
+            ms_frame=round(seconds * 1000, 2), ratio=round(naive / seconds, 2), roofline_frac=frac,
+        ))
+    if throughput is not None:
+        lines = [table, "roofline for this net:"]
+        for precision, layers in sorted({(r.precision, tuple(ls)) for r, (_, _, _, ls) in zip(rows, timed)}):
+            lines.append(f"  {precision:<12} {roofline.roofline_mpx(spec, throughput, list(layers)):>8.3f} Mpx/s")
+        table = "\n".join(lines)
+    return rows, table
+
+
+def roofline_bf16(device: torch.device) -> bool:
+    from vj.engine.forward import bf16_native
+
+    return device.type == "cpu" and bf16_native()
+
+
+def run_end_to_end(audio: Path, seconds: float, device: str, qualities: list[str], workdir: Path,
+                   res: tuple[int, int] = (1280, 720), fps: int = 30) -> list[EndToEndRow]:
+    """Render ``seconds`` of ``audio`` at each quality, whole (decode, analysis, engine, look, encode), and
+    the same frames through the engine and look alone."""
+    from fractions import Fraction
+
+    from vj.render.offline import engine_only_fps, render_file
+    from vj.render.quality import quality_for
+    from vj.render.settings import RenderSettings
+
+    rows = []
+    for name in qualities:
+        settings = RenderSettings(audio=audio, output=workdir / f"bench-{name}.mp4", width=res[0], height=res[1],
+                                  fps=Fraction(fps), device=device, duration_s=seconds, force=True, quality=name)
+        start = time.perf_counter()
+        result = render_file(settings, progress=False)
+        wall = time.perf_counter() - start
+        quality = quality_for(name, select_device(device)[0].type)
+        engine_fps = engine_only_fps(settings, frames=min(result.frames, 30))
+        rows.append(EndToEndRow(
+            path=f"offline-{name}", device=select_device(device)[0].type, net=quality.net or "preset",
+            res=f"{res[0]}x{res[1]}", internal="x".join(map(str, quality.internal(*res))),
+            fps=round(result.frames / wall, 2), x_realtime=round(result.frames / fps / wall, 3),
+            engine_fps=round(engine_fps, 2), overlap=round(result.frames / wall / engine_fps, 3),
         ))
     return rows
 
@@ -63,9 +176,24 @@ def run_bench(spec: NetSpec, width: int, height: int, device: str = "auto", fram
 def format_rows(rows: list[BenchRow], as_json: bool) -> str:
     if as_json:
         return "\n".join(json.dumps(asdict(row)) for row in rows)
-    header = f"{'path':<8} {'device':<14} {'net':<8} {'res':<10} {'Mpx/s':>8} {'fps':>8} {'ms/frame':>9} {'x naive':>8}"
+    header = (f"{'path':<9} {'device':<6} {'precision':<12} {'net':<7} {'res':<10} {'Mpx/s':>8} {'fps':>8} "
+              f"{'ms/frame':>9} {'x naive':>8} {'roofline':>9}")
+    lines = [header]
+    for r in rows:
+        frac = "" if r.roofline_frac is None else f"{r.roofline_frac:.0%}"
+        lines.append(f"{r.path:<9} {r.device:<6} {r.precision:<12} {r.net:<7} {r.res:<10} {r.mpx_s:>8.3f} "
+                     f"{r.fps:>8.2f} {r.ms_frame:>9.1f} {r.ratio:>8.2f} {frac:>9}")
+    return "\n".join(lines)
+
+
+def format_end_to_end(rows: list[EndToEndRow], as_json: bool) -> str:
+    if as_json:
+        return "\n".join(json.dumps(asdict(row)) for row in rows)
+    header = (f"{'path':<16} {'device':<6} {'net':<7} {'output':<10} {'net res':<10} {'fps':>7} "
+              f"{'x realtime':>10} {'engine fps':>10} {'overlap':>8}")
     lines = [header] + [
-        f"{r.path:<8} {r.device:<14} {r.net:<8} {r.res:<10} {r.mpx_s:>8.3f} {r.fps:>8.2f} {r.ms_frame:>9.1f} {r.ratio:>8.2f}"
+        f"{r.path:<16} {r.device:<6} {r.net:<7} {r.res:<10} {r.internal:<10} {r.fps:>7.2f} {r.x_realtime:>10.3f} "
+        f"{r.engine_fps:>10.2f} {r.overlap:>8.0%}"
         for r in rows
     ]
     return "\n".join(lines)

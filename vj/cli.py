@@ -43,8 +43,12 @@ def _build_parser() -> argparse.ArgumentParser:
     render.add_argument("--seed", type=int, help="weight seed (overrides the preset)")
     render.add_argument("--evolution", type=float, help="speed of the weight walk; 0 keeps the look still")
     render.add_argument("--net", help="WIDTHxLAYERS of the CPPN, e.g. 128x6 (the default) or 32x4")
+    render.add_argument("--quality", choices=("draft", "normal", "high"), help="time spent per frame: draft "
+                        "(a small net at a quarter of the output's size on the CPU, half on CUDA: previews), normal "
+                        "(the default: the preset's net at half size on the CPU, full on CUDA), high (the preset's "
+                        "net at full size, every layer in full precision)")
     render.add_argument("--scale", type=float, help="CPPN resolution relative to the output; the look upscales "
-                        "(default 1.0 on CUDA, 0.5 on the CPU)")
+                        "(default: the quality's)")
     render.add_argument("--frames", type=Path, metavar="DIR", help="also write numbered PNG frames to DIR")
     render.add_argument("--start", type=float, default=0.0, metavar="S", help="start at S seconds into the audio")
     render.add_argument("--duration", type=float, metavar="S", help="render only S seconds")
@@ -184,15 +188,23 @@ def _build_parser() -> argparse.ArgumentParser:
     devices.set_defaults(run=_devices)
 
     bench = commands.add_parser(
-        "bench", help="measure the engine against the naive prototype-style path",
-        description="Prints Mpx/s, fps and ms/frame of the engine and of a naive path (grid rebuilt every "
-        "frame, features concatenated to every pixel, eager torch) measured in the same run, and their ratio.",
+        "bench", help="measure the engine's paths against the naive one and this machine's roofline",
+        description="Prints Mpx/s, fps and ms/frame of each engine path (naive: the prototype's way; fast: the "
+        "engine; compiled: under torch.compile; fused and graphed: the Triton kernel, alone and in a CUDA "
+        "graph), measured in the same run, with each one's speed over the naive path's and its fraction of "
+        "the roofline: what this machine's matrix products and activations allow for the net, measured first.",
     )
     bench.add_argument("--res", default="640x360", help="resolution of the CPPN (default 640x360)")
     bench.add_argument("--net", default="128x6", help="WIDTHxLAYERS (default 128x6)")
     bench.add_argument("--device", default="auto", help="auto, cuda or cpu")
     bench.add_argument("--frames", type=int, default=5, help="timed frames per path (default 5; the median counts)")
-    bench.add_argument("--json", action="store_true", help="one JSON object per line")
+    bench.add_argument("--roofline", action="store_true", help="also print the measured rates the roofline "
+                       "comes from")
+    bench.add_argument("--all", action="store_true", help="the roofline, every path, and offline renders end "
+                       "to end per --quality (--seconds of the demo track at 720p30, in x real time)")
+    bench.add_argument("--seconds", type=float, default=20.0, metavar="S", help="audio rendered per quality "
+                       "with --all (default 20)")
+    bench.add_argument("--json", action="store_true", help="one JSON object per row")
     bench.add_argument("--analyzer", action="store_true", help="time the audio analyzer instead: its cost per "
                        "second of audio, as a share of one CPU core")
     bench.set_defaults(run=_bench)
@@ -220,7 +232,7 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-_SHOW_OPTIONS = ("preset", "seed", "evolution", "net", "frames", "duration", "params")
+_SHOW_OPTIONS = ("preset", "seed", "evolution", "net", "frames", "duration", "params", "quality")
 """What a replay takes from its show, never from the command line."""
 
 
@@ -238,7 +250,7 @@ def _render(args: argparse.Namespace) -> int:
         audio=args.audio, output=args.output, width=width, height=height, fps=parse_fps(args.fps or "30"),
         scale=args.scale, device=args.device or "auto", preset=args.preset or "default", seed=args.seed, evolution=args.evolution,
         net=args.net, frames_dir=args.frames, start_s=args.start, duration_s=args.duration, force=args.force,
-        params=tuple(args.params), strobe_limit=args.strobe_limit,
+        params=tuple(args.params), strobe_limit=args.strobe_limit, quality=args.quality or "normal",
     )
     result = render_file(settings, progress=not args.quiet)
     seconds = result.frames / float(settings.fps)
@@ -286,7 +298,11 @@ def _analyze(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from vj.bench import format_rows, run_bench
+    import tempfile
+
+    from vj.resources import resource_dir
+    from vj.bench import format_end_to_end, format_rows, run_bench, run_end_to_end
+    from vj.render.quality import QUALITY_NAMES
     from vj.engine.net import parse_net
     from vj.render.settings import parse_resolution
 
@@ -298,7 +314,17 @@ def _bench(args: argparse.Namespace) -> int:
         print(format_cost(measure_cost(), args.json))
         return 0
     width, height = parse_resolution(args.res)
-    print(format_rows(run_bench(parse_net(args.net), width, height, args.device, args.frames), args.json))
+    rows, roofline = run_bench(parse_net(args.net), width, height, args.device, args.frames)
+    if (args.roofline or args.all) and not args.json:
+        print(roofline + "\n")
+    print(format_rows(rows, args.json))
+    if args.all:
+        if args.seconds <= 0:
+            raise VJError("--seconds must be more than 0")
+        with tempfile.TemporaryDirectory(prefix="vj-bench-") as workdir:
+            end_to_end = run_end_to_end(resource_dir("assets") / "demo.ogg", args.seconds, args.device, list(QUALITY_NAMES),
+                                        Path(workdir))
+        print(("" if args.json else "\n") + format_end_to_end(end_to_end, args.json))
     return 0
 
 

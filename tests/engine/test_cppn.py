@@ -54,7 +54,8 @@ def test_folded_chunked_path_draws_what_the_naive_path_draws():
     fp32 rounding differs (addmm vs matmul + add, another summation order) and six gain-5 layers amplify
     it; 1e-3 in 0..1 output is a tenth of one 8-bit level.
     """
-    engine = CPPN(NetSpec(), seed=2, evolution=0.5, coord_scale=0.35, output_gain=0.3, chunk_pixels=1000)
+    engine = CPPN(NetSpec(), seed=2, evolution=0.5, coord_scale=0.35, output_gain=0.3, chunk_pixels=1000,
+                  mixed=False)
     naive = NaiveCPPN(engine)
     for t, zoom, angle in ((0.0, 1.0, 0.0), (7.3, 1.12, 0.0), (2.0, 0.7, 2.1)):
         np.testing.assert_allclose(engine.render(FEATURES, t, 96, 54, zoom, angle),

@@ -7,7 +7,10 @@ Why it is fast where the prototype was not:
   scale fold into the first layer's three coordinate columns each frame (a 3-wide product per pixel, next
   to the hidden layers' width-wide ones), so moving the camera costs nothing measurable;
 - pixels run in cache-sized chunks under inference mode.
-The result is bit-for-bit a function of (weights, seed, frame inputs, t): nothing carries over between frames.
+- on a CPU with native bf16 the last hidden layers run in bf16, as many as keep the picture
+  (`vj.engine.forward`); offline renders may compile the chunk function (``compiled``).
+The result is bit-for-bit a function of (weights, seed, frame inputs, t) on a given machine: nothing
+carries over between frames.
 
 A net at one moment is a `NetState`; two states of the same shape blend weight by weight (and activation
 by activation), which is how one preset morphs into another in weight space.
@@ -16,12 +19,14 @@ by activation), which is how one preset morphs into another in weight space.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
 
 from vj.engine.evolution import Evolution
+from vj.engine.forward import CALIBRATION_SIZE, bf16_native, calibrate_low_layers, forward_chunk
+from vj.engine.graphs import FrameGraphs
 from vj.engine.net import Layers, NetSpec, init_weights
 
 LATENT_SCALE = 0.3
@@ -30,28 +35,6 @@ OUTPUT_WALK = 0.5
 """Spread of the output layer's walk relative to its weights: colours shift, shapes stay."""
 TIME_PERIOD_S = 60.0
 """The 'time' feature enters the net as a slow sine of this period, so it stays bounded over a long set."""
-
-
-def activate(name: str, x: torch.Tensor) -> torch.Tensor:
-    """Apply a CPPN unit in place: sin, cos, gaussian (exp(-x^2)) or tanh."""
-    if name == "sin":
-        return x.sin_()
-    if name == "cos":
-        return x.cos_()
-    if name == "gaussian":
-        return x.square_().neg_().exp_()
-    return x.tanh_()
-
-
-def activate_mix(unit: tuple[str, str, float], x: torch.Tensor) -> torch.Tensor:
-    """``unit`` is (from, to, amount): the first unit, the second, or a blend of both outputs on the way."""
-    start, end, amount = unit
-    if start == end or amount <= 0.0:
-        return activate(start, x)
-    if amount >= 1.0:
-        return activate(end, x)
-    first = activate(start, x.clone())
-    return activate(end, x).mul_(amount).add_(first, alpha=1.0 - amount)
 
 
 def coordinate_grid(width: int, height: int, scale: float = 1.0) -> np.ndarray:
@@ -75,6 +58,7 @@ class NetState:
     """A net's weights at one moment, on its device, with the preset's scales folded in.
 
     ``units`` has one (from, to, amount) per activation layer: a plain net has (name, name, 0).
+    ``low_layers`` is how many trailing hidden layers may run in bf16 (see `vj.engine.forward`).
     """
 
     coord_w: torch.Tensor
@@ -84,6 +68,7 @@ class NetState:
     out_w: torch.Tensor
     out_b: torch.Tensor
     units: tuple[tuple[str, str, float], ...]
+    low_layers: int = 0
 
     def _tensors(self) -> list[torch.Tensor]:
         return [self.coord_w, self.frame_w, self.first_b, *(t for pair in self.hidden for t in pair),
@@ -103,17 +88,33 @@ class NetState:
             tuple((lerp(w, ow), lerp(b, ob)) for (w, b), (ow, ob) in zip(self.hidden, other.hidden)),
             lerp(self.out_w, other.out_w), lerp(self.out_b, other.out_b),
             tuple((mine[0], theirs[0], amount) for mine, theirs in zip(self.units, other.units)),
+            min(self.low_layers, other.low_layers),
         )
 
 
 class Canvas:
-    """Renders net states on one device; the coordinate grid is built once per resolution."""
+    """Renders net states on one device; the coordinate grid is built once per resolution.
+
+    Args:
+        chunk_pixels: pixels per chunk on the CPU, sized so a chunk's activations stay in cache.
+        compiled: run the chunk function under torch.compile (each new net shape or activation pattern
+            compiles for seconds first: for offline renders, not for a live show).
+        fused: run the whole net in one Triton kernel per frame where it can (`vj.engine.fused`); None
+            (the default) does on CUDA when Triton is there.
+        graphed: on CUDA, replay each net's frame as a CUDA graph (`vj.engine.graphs`): one launch
+            instead of one per layer and step.
+    """
 
     def __init__(self, device: torch.device = torch.device("cpu"), dtype: torch.dtype = torch.float32,
-                 chunk_pixels: int = 4096):
-        self.device, self.dtype = device, dtype
+                 chunk_pixels: int = 4096, compiled: bool = False, fused: bool | None = None,
+                 graphed: bool = False):
+        self.device, self.dtype, self.compiled = device, dtype, compiled
         self.chunk_pixels = chunk_pixels if device.type == "cpu" else 1 << 22
         self._grids: dict[tuple[int, int], torch.Tensor] = {}
+        self._layers: dict[tuple[int, int], tuple[object, tuple]] = {}
+        self._forward = _compiled_forward() if compiled else forward_chunk
+        self.fused = _fused_kernel(device) if fused or (fused is None and device.type == "cuda") else None
+        self.graphs = FrameGraphs(self.frame) if graphed and device.type == "cuda" else None
 
     def render(self, state: NetState, inputs: np.ndarray, width: int, height: int, zoom: float = 1.0,
                angle: float = 0.0) -> np.ndarray:
@@ -124,17 +125,46 @@ class Canvas:
         """
         with torch.inference_mode():
             features = torch.as_tensor(inputs, dtype=self.dtype, device=self.device)
-            bias = state.first_b + state.frame_w @ features
-            coord_w = (self._camera(zoom, angle) @ state.coord_w.T).contiguous()
+            camera = self._camera(zoom, angle)
             grid = self.grid(width, height)
-            out = torch.empty((grid.shape[0], state.out_w.shape[0]), dtype=self.dtype, device=self.device)
-            units = state.units
-            for start in range(0, grid.shape[0], self.chunk_pixels):
-                h = activate_mix(units[0], torch.addmm(bias, grid[start : start + self.chunk_pixels], coord_w))
-                for unit, (w, b) in zip(units[1:], state.hidden):
-                    h = activate_mix(unit, torch.addmm(b, h, w.T))
-                torch.sigmoid(torch.addmm(state.out_b, h, state.out_w.T), out=out[start : start + self.chunk_pixels])
-            return out.reshape(height, width, -1).cpu().numpy()
+            amounts = torch.tensor([unit[2] for unit in state.units], dtype=self.dtype, device=self.device)
+            if self.graphs is not None and not amounts.any():
+                out = self.graphs.run(state, features, camera, grid, amounts)
+            else:
+                out = self.frame(state, features, camera, grid, amounts)
+            return out[: width * height].reshape(height, width, -1).cpu().numpy()
+
+    def frame(self, state: NetState, features: torch.Tensor, camera: torch.Tensor, grid: torch.Tensor,
+              amounts: torch.Tensor) -> torch.Tensor:
+        """The frame's (pixels, outputs) on the device, from device tensors only: what a graph captures."""
+        bias = state.first_b + state.frame_w @ features
+        coord_w = (camera @ state.coord_w.T).contiguous()
+        out = torch.empty((grid.shape[0], state.out_w.shape[0]), dtype=self.dtype, device=self.device)
+        if self.fused is not None and self.fused.fused_supports(state):
+            self.fused.fused_render(state, grid, bias, coord_w, out)
+            return out
+        hidden = self._hidden(state)
+        units = tuple(unit[:2] for unit in state.units)
+        step = self.chunk_pixels
+        for start in range(0, grid.shape[0], step):
+            out[start : start + step] = self._forward(grid[start : start + step], bias, coord_w, hidden,
+                                                      state.out_w.T, state.out_b, units, amounts)
+        return out
+
+    def _hidden(self, state: NetState) -> tuple[tuple[torch.Tensor, torch.Tensor], ...]:
+        """The hidden layers as (in, out) weights, the last ``state.low_layers`` in bf16; kept for the
+        few nets drawn lately (a morph draws two a frame), holding each so its id stays its own."""
+        key = (id(state.hidden), state.low_layers)
+        if key not in self._layers:
+            first_low = len(state.hidden) - state.low_layers
+            layers = tuple(
+                (w.T.contiguous().to(torch.bfloat16), b.to(torch.bfloat16)) if layer >= first_low else (w.T, b)
+                for layer, (w, b) in enumerate(state.hidden)
+            )
+            if len(self._layers) >= 4:
+                del self._layers[next(iter(self._layers))]
+            self._layers[key] = (state.hidden, layers)
+        return self._layers[key][1]
 
     def _camera(self, zoom: float, angle: float) -> torch.Tensor:
         """(3, 3): the pixel (x, y) reads the net at R(angle)(x, y) / zoom; r is the same at any angle."""
@@ -143,12 +173,32 @@ class Canvas:
         return torch.tensor(turn, dtype=self.dtype, device=self.device)
 
     def grid(self, width: int, height: int) -> torch.Tensor:
-        """The (pixels, 3) coordinates for this resolution, built once."""
+        """The (pixels, 3) coordinates for this resolution, built once; compiled, padded to whole chunks
+        (one shape to compile for)."""
         key = (width, height)
         if key not in self._grids:
-            grid = coordinate_grid(width, height)
-            self._grids = {key: torch.as_tensor(grid, dtype=self.dtype, device=self.device)}  # one size only
+            grid = torch.as_tensor(coordinate_grid(width, height), dtype=self.dtype, device=self.device)
+            if self.compiled:
+                grid = torch.nn.functional.pad(grid, (0, 0, 0, -len(grid) % self.chunk_pixels))
+            self._grids = {key: grid}  # one size only
         return self._grids[key]
+
+
+def _fused_kernel(device: torch.device):
+    """The fused kernel's module where it runs on ``device``, else None (the torch path)."""
+    try:
+        from vj.engine import fused
+    except ImportError:
+        return None
+    return fused if fused.fused_available(device) else None
+
+
+def _compiled_forward():
+    """`forward_chunk` under torch.compile, allowed a compile per net pattern a render may meet."""
+    import torch._dynamo
+
+    torch._dynamo.config.recompile_limit = max(torch._dynamo.config.recompile_limit, 64)
+    return torch.compile(forward_chunk, dynamic=False)
 
 
 class CPPN:
@@ -165,6 +215,8 @@ class CPPN:
         input_gains: one gain per frame input (feature), so a preset can listen to some and not others.
         layers: pinned weights (a preset's weight file, an evolved net) instead of the seed's.
         chunk_pixels: pixels per chunk on the CPU, sized so a chunk's activations stay in cache.
+        mixed: on a CPU with native bf16, run as many trailing hidden layers in bf16 as keep the picture
+            (calibrated once, here); False keeps every layer in ``dtype``.
     """
 
     def __init__(
@@ -179,6 +231,7 @@ class CPPN:
         input_gains: np.ndarray | None = None,
         layers: Layers | None = None,
         chunk_pixels: int = 4096,
+        mixed: bool = True,
     ):
         self.spec, self.seed, self.device, self.dtype = spec, seed, device, dtype
         self.output_gain = output_gain
@@ -198,6 +251,13 @@ class CPPN:
         coord_w, frame_w, out_b = self._to_device([self._coord_w, self._frame_w, self._out_b])
         hidden_t = tuple(tuple(self._to_device([w, b])) for w, b in hidden)
         self._fixed = (coord_w, frame_w, hidden_t, out_b)
+        self.low_layers = 0
+        if mixed and device.type == "cpu" and dtype == torch.float32 and bf16_native():
+            self.low_layers = calibrate_low_layers(self._calibration_frame, len(hidden), spec.n_frame_inputs)
+
+    def _calibration_frame(self, inputs: np.ndarray, low_layers: int) -> np.ndarray:
+        state = replace(self.state(0.0), low_layers=low_layers)
+        return self.canvas.render(state, inputs, *CALIBRATION_SIZE)
 
     def _walked_at(self, t: float) -> list[np.ndarray]:
         if not self.evolution:
@@ -224,7 +284,7 @@ class CPPN:
         first_b, out_w = self._static
         if self.evolution:
             first_b, out_w = (w + o for w, o in zip(self._static, self._to_device(self.evolution.offsets(t))))
-        return NetState(coord_w, frame_w, first_b, hidden, out_w, out_b, self._units)
+        return NetState(coord_w, frame_w, first_b, hidden, out_w, out_b, self._units, self.low_layers)
 
     def render(self, features: np.ndarray, t: float, width: int, height: int, zoom: float = 1.0,
                angle: float = 0.0) -> np.ndarray:

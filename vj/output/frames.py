@@ -15,18 +15,22 @@ import numpy as np
 class PngWriter:
     """Writes ``frame_000123.png`` files into one directory; the index, not call order, names each file."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, size: tuple[int, int] | None = None) -> None:
+        """``size`` (width, height): scale frames of another size to it (bilinear, as the video's encoder)."""
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
+        self.size = size
 
     def write(self, index: int, rgb: np.ndarray) -> Path:
         """Write frame ``index`` (uint8 (h, w, 3)) and return its path."""
         if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
             raise ValueError(f"frame must be uint8 (h, w, 3), got {rgb.dtype} {rgb.shape}")
-        height, width = rgb.shape[:2]
+        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
+        if self.size is not None and (frame.width, frame.height) != self.size:
+            frame = frame.reformat(width=self.size[0], height=self.size[1], interpolation="BILINEAR")
         codec = av.CodecContext.create("png", "w")  # one per image: a PNG is a whole file, no state to keep
-        codec.width, codec.height, codec.pix_fmt = width, height, "rgb24"
-        packets = codec.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")) + codec.encode(None)
+        codec.width, codec.height, codec.pix_fmt = frame.width, frame.height, "rgb24"
+        packets = codec.encode(frame) + codec.encode(None)
         path = self.directory / f"frame_{index:06d}.png"
         tmp = path.with_suffix(".png.tmp")
         tmp.write_bytes(b"".join(bytes(p) for p in packets))

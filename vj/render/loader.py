@@ -29,7 +29,7 @@ class LoadedPreset:
 
 
 def build_net(preset: Preset, device: tuple[torch.device, torch.dtype], seed: int | None = None,
-              net: tuple[NetSpec, Layers] | None = None) -> CPPN:
+              net: tuple[NetSpec, Layers] | None = None, mixed: bool = True) -> CPPN:
     """The preset's net on ``device``: its pinned weights, or its seed's (``seed`` overrides it and
     drops pinned weights), or ``net`` (a shape and weights of its own, as `vj evolve` breeds them). The
     walk runs at rate 1 in "walk time" (see `vj.render.pipeline`)."""
@@ -39,14 +39,14 @@ def build_net(preset: Preset, device: tuple[torch.device, torch.dtype], seed: in
         layers = load_weights(engine.weights, engine.net)
     return CPPN(spec, engine.seed if seed is None else seed, *device, evolution=1.0,
                 coord_scale=engine.coord_scale, output_gain=engine.output_gain,
-                input_gains=np.array(engine.input_gains, np.float32), layers=layers)
+                input_gains=np.array(engine.input_gains, np.float32), layers=layers, mixed=mixed)
 
 
 class PresetLoader:
     """One background worker that loads presets by name (with an optional --net override)."""
 
-    def __init__(self, device: tuple[torch.device, torch.dtype], net: str | None):
-        self.device, self.net = device, net
+    def __init__(self, device: tuple[torch.device, torch.dtype], net: str | None, mixed: bool = True):
+        self.device, self.net, self.mixed = device, net, mixed
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vj-preset")
 
     def request(self, name: str) -> Future:
@@ -55,7 +55,7 @@ class PresetLoader:
 
     def load(self, name: str) -> LoadedPreset:
         preset = resolve_preset(name, net=self.net)
-        net = build_net(preset, self.device)
+        net = build_net(preset, self.device, mixed=self.mixed)
         net.render(np.zeros(net.spec.n_frame_inputs, np.float32), 0.0, *WARM_UP_SIZE)
         return LoadedPreset(preset, net)
 

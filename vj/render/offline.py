@@ -1,4 +1,4 @@
-"""`vj render`: analyse an audio file once, then render, encode and mux its frames.
+"""`vj render`: decode and analyse an audio file as it renders, encode and mux its frames.
 
 Analysis always runs from the start of the file (it is causal and cheap), so a frame rendered with
 --start is the same picture as that frame in a full render. Frame indices and the evolution walk are
@@ -12,23 +12,34 @@ import sys
 import threading
 import time
 from contextlib import contextmanager
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import torch
 from tqdm import tqdm
 
-from vj.audio.decode import AudioSource, open_audio
-from vj.audio.report import analyze_source
+from vj.audio.analyzer import Analyzer
+from vj.audio.decode import AudioSource, open_audio, to_mono
+from vj.audio.features import FrameFeatures
 from vj.control.standard import show_params
 from vj.errors import VJError
 from vj.look.headless import OffscreenTarget, headless_context
 from vj.output.frames import PngWriter
 from vj.output.video import VideoWriter
 from vj.presets import resolve_preset
-from vj.render.pipeline import FramePipeline
-from vj.render.settings import RenderSettings, internal_size
+from vj.engine.device import select_device
+from vj.render.pipeline import FramePipeline, PreparedFrame
+from vj.render.quality import quality_for
+from vj.render.settings import RenderSettings
+from vj.render.stages import Ahead, Behind
 from vj.timebase import Timebase
+
+
+COMPILE_FROM_FRAMES = 900
+"""Renders of at least this many frames (30 s at 30 fps) compile the net on the CPU: compiling takes
+seconds up front (once per net pattern, cached on disk after) and saves about a tenth of every frame."""
 
 
 @dataclass(frozen=True)
@@ -41,34 +52,47 @@ class RenderResult:
     """Wall-clock seconds spent rendering frames (after analysis)."""
 
 
-class _AudioCursor:
-    """Reads consecutive sample ranges from a stream of decoded blocks."""
+class _FrameStream:
+    """The audio decoded once and analysed as it comes: each frame's features with the samples it covers.
 
-    def __init__(self, source: AudioSource, sample_rate: int):
-        self.sample_rate = sample_rate
-        self._blocks = source.blocks()
-        self._pending = np.zeros((0, 2), np.float32)
+    The analyzer sees the file from its start (it is causal), so a frame is the same with or without
+    --start; frames before ``first`` are analysed and passed over, their audio dropped as it goes.
+    """
 
-    def read(self, count: int) -> np.ndarray:
-        """Up to ``count`` samples (fewer at the end of the audio)."""
-        parts, have = [self._pending], len(self._pending)
-        while have < count:
-            block = next(self._blocks, None)
-            if block is None:
-                break
-            parts.append(block)
-            have += len(block)
-        data = np.concatenate(parts) if len(parts) > 1 else self._pending
-        self._pending = data[count:]
-        return data[:count]
+    def __init__(self, source: AudioSource, timebase: Timebase, first: int, last: int | None):
+        self.source, self.timebase, self.first, self.last = source, timebase, first, last
+        self.total = 0
+        """Samples decoded so far (all of them once the stream has ended)."""
 
-    def skip(self, count: int) -> None:
-        """Pass over ``count`` samples a second at a time, never holding them all (--start deep in a set)."""
-        while count > 0:
-            step = len(self.read(min(count, self.sample_rate)))
-            if step == 0:
-                return
-            count -= step
+    def __iter__(self) -> Iterator[tuple[int, FrameFeatures, np.ndarray]]:
+        timebase = self.timebase
+        analyzer = Analyzer(timebase)
+        audio, audio_start = np.zeros((0, 2), np.float32), 0  # samples from audio_start on, not yet handed out
+        index = 0
+        for block in self._blocks_with_tail(analyzer):
+            if block is not None:
+                audio = np.concatenate([audio, block]) if len(audio) else block
+            for features in analyzer.process(to_mono(block) if block is not None else self._tail):
+                if self.last is not None and index >= self.last:
+                    return
+                start, end = timebase.frame_start(index), min(timebase.frame_end(index), self.total)
+                samples = audio[max(0, start - audio_start) : max(0, end - audio_start)]
+                audio, audio_start = audio[max(0, end - audio_start) :], max(audio_start, end)
+                if index >= self.first:
+                    yield index, features, samples
+                index += 1
+        if index <= self.first:
+            raise VJError(f"--start {self.first / float(timebase.fps):.2f}: the audio is only "
+                          f"{self.total / timebase.sample_rate:.2f} s long")
+
+    def _blocks_with_tail(self, analyzer: Analyzer) -> Iterator[np.ndarray | None]:
+        """The decoded blocks, then None once for the silence that completes the last frame."""
+        for block in self.source.blocks():
+            self.total += len(block)
+            yield block
+        missing = self.timebase.frame_end(self.timebase.frame_count(self.total) - 1) - self.total if self.total else 0
+        self._tail = np.zeros(max(0, missing), np.float32)
+        yield None
 
 
 class _StopRequest:
@@ -96,53 +120,120 @@ def _stop_between_frames():
 
 
 def render_file(settings: RenderSettings, progress: bool = True) -> RenderResult:
-    """Render ``settings.audio`` to ``settings.output``; Ctrl-C keeps a playable file of what was done."""
+    """Render ``settings.audio`` to ``settings.output``; Ctrl-C keeps a playable file of what was done.
+
+    Four threads share the work (`vj.render.stages`): decode and analysis, the net, the look (this
+    thread, which owns the GL context), and encoding.
+    """
     settings.check()
-    preset = resolve_preset(settings.preset, settings.seed, settings.evolution, settings.net)
-    params = show_params(preset, overrides=settings.params)
-    source = open_audio(settings.audio)
-    timebase = Timebase(settings.fps)
-    table, total, _ = analyze_source(source, timebase, progress)
-    first = timebase.frame_at(round(settings.start_s * timebase.sample_rate))
-    if first >= len(table):
-        raise VJError(f"--start {settings.start_s}: the audio is only {total / timebase.sample_rate:.2f} s long")
-    last = len(table)
-    if settings.duration_s is not None:
-        last = min(last, first + max(1, round(settings.duration_s * float(settings.fps))))
-
-    ctx = headless_context()
-    pipeline = FramePipeline(preset, settings.device, ctx, net=settings.net, strobe_limit=settings.strobe_limit)
-    scale = settings.scale if settings.scale is not None else (1.0 if pipeline.device == "cuda" else 0.5)
-    internal = internal_size(settings.width, settings.height, scale)
-    target = OffscreenTarget(ctx, settings.width, settings.height)
-    pngs = PngWriter(settings.frames_dir) if settings.frames_dir else None
-    audio = _AudioCursor(source, timebase.sample_rate)
-    audio.skip(timebase.frame_start(first))
-
+    setup = _Setup(settings)
+    target = OffscreenTarget(setup.ctx, *setup.quality.look_size(settings.width, settings.height))
+    pngs = PngWriter(settings.frames_dir, (settings.width, settings.height)) if settings.frames_dir else None
     settings.output.parent.mkdir(parents=True, exist_ok=True)
-    bar = tqdm(total=last - first, unit="frame", desc="render", disable=not progress, file=sys.stderr,
+    bar = tqdm(total=setup.expected_frames, unit="frame", desc="render", disable=not progress, file=sys.stderr,
                smoothing=0.1)
     done = 0
     started = time.perf_counter()
+    prepared = Ahead(setup.prepared(), depth=2, name="vj-net")
     try:
         with _stop_between_frames() as stop, bar:
-            with VideoWriter(settings.output, settings.width, settings.height, settings.fps) as writer:
-                for n in range(first, last):
-                    if stop.requested:
-                        break
-                    params.advance(table[n].time)
-                    pipeline.draw(table[n], internal, target.framebuffer, params)
-                    rgb = target.read()
-                    writer.write_frame(rgb)
-                    start, end = timebase.frame_start(n), min(timebase.frame_end(n), total)
-                    if end > start:
-                        writer.write_audio(audio.read(end - start))
-                    if pngs:
-                        pngs.write(n, rgb)
-                    done += 1
-                    bar.update()
+            with VideoWriter(settings.output, settings.width, settings.height, settings.fps,
+                             preset=setup.quality.encoder_preset) as writer:
+                encoder = Behind(lambda item: _write(writer, pngs, *item), depth=4, name="vj-encode")
+                try:
+                    for index, frame, samples in prepared:
+                        if stop.requested:
+                            break
+                        setup.pipeline.present(frame, target.framebuffer)
+                        encoder.put((index, target.read(), samples))
+                        done += 1
+                        bar.update()
+                finally:
+                    prepared.close()
+                    encoder.finish()
                 if done == 0:
                     raise VJError("stopped before the first frame; nothing was written")
     finally:
-        pipeline.release()
+        setup.release()
     return RenderResult(settings.output, done, not stop.requested, time.perf_counter() - started)
+
+
+def _write(writer: VideoWriter, pngs: PngWriter | None, index: int, rgb: np.ndarray, samples: np.ndarray) -> None:
+    writer.write_frame(rgb)
+    if len(samples):
+        writer.write_audio(samples)
+    if pngs:
+        pngs.write(index, rgb)
+
+
+class _Setup:
+    """What a render of ``settings`` draws with: the preset, parameters, pipeline and frame range."""
+
+    def __init__(self, settings: RenderSettings):
+        self.settings = settings
+        device = select_device(settings.device)[0].type
+        self.quality = quality_for(settings.quality, device, settings.scale, settings.net)
+        self.preset = resolve_preset(settings.preset, settings.seed, settings.evolution, self.quality.net)
+        self.params = show_params(self.preset, overrides=settings.params)
+        self.source = open_audio(settings.audio)
+        self.timebase = Timebase(settings.fps)
+        self.first = self.timebase.frame_at(round(settings.start_s * self.timebase.sample_rate))
+        self.last = None
+        if settings.duration_s is not None:
+            self.last = self.first + max(1, round(settings.duration_s * float(settings.fps)))
+        self.ctx = headless_context()
+        self._threads = torch.get_num_threads()
+        if device == "cpu" and self.quality.engine_threads:
+            torch.set_num_threads(self.quality.engine_threads)
+        frames = self.last - self.first if self.last is not None else None
+        self.pipeline = FramePipeline(self.preset, settings.device, self.ctx, net=self.quality.net,
+                                      strobe_limit=settings.strobe_limit, mixed=self.quality.mixed,
+                                      compiled=_worth_compiling(device, frames or self._frames_in_file()))
+        self.internal = self.quality.internal(settings.width, settings.height)
+
+    def release(self) -> None:
+        self.pipeline.release()
+        torch.set_num_threads(self._threads)
+
+    def _frames_in_file(self) -> int:
+        duration = self.source.duration_s or 0.0
+        return max(0, round(duration * float(self.settings.fps)) - self.first)
+
+    @property
+    def expected_frames(self) -> int | None:
+        """The frames a render will make, as far as the file's header tells before decoding."""
+        in_file = self._frames_in_file()
+        return min(in_file, self.last - self.first) if self.last is not None and in_file else (in_file or None)
+
+    def prepared(self) -> Iterator[tuple[int, PreparedFrame, np.ndarray]]:
+        """Each frame's net pictures, made from the decoding and analysing stream (on its own thread)."""
+        frames = Ahead(_FrameStream(self.source, self.timebase, self.first, self.last), depth=64, name="vj-analyse")
+        try:
+            for index, features, samples in frames:
+                self.params.advance(features.time)
+                yield index, self.pipeline.prepare(features, self.internal, self.params), samples
+        finally:
+            frames.close()
+
+
+def _worth_compiling(device: str, frames: int) -> bool:
+    """torch.compile pays on the CPU once a render is long enough to earn back its compile time."""
+    return device == "cpu" and frames >= COMPILE_FROM_FRAMES
+
+
+def engine_only_fps(settings: RenderSettings, frames: int) -> float:
+    """Frames/s of the net alone for ``settings``: the first ``frames`` frames' features, analysed first,
+    then only `FramePipeline.prepare` timed (no decode, analysis, look or encode)."""
+    setup = _Setup(settings)
+    try:
+        stream = _FrameStream(setup.source, setup.timebase, setup.first, setup.first + frames + 1)
+        features = [f for _, f, _ in stream]
+        setup.params.advance(features[0].time)
+        setup.pipeline.prepare(features[0], setup.internal, setup.params)  # warm-up (and compile)
+        start = time.perf_counter()
+        for f in features[1:]:
+            setup.params.advance(f.time)
+            setup.pipeline.prepare(f, setup.internal, setup.params)
+        return (len(features) - 1) / (time.perf_counter() - start)
+    finally:
+        setup.release()

@@ -35,7 +35,7 @@ from vj.control.params import Params
 from vj.control.standard import apply_preset
 from vj.engine.cppn import Canvas, frame_inputs
 from vj.engine.device import select_device
-from vj.look.look import Look, look_controls
+from vj.look.look import Look, LookParams, look_controls
 from vj.look.strobe import DEFAULT_MAX_PER_S
 from vj.presets import Preset
 from vj.render.loader import LoadedPreset, PresetLoader, build_net, outcome
@@ -76,6 +76,18 @@ class _Toward:
     keyframes: int
 
 
+@dataclass(frozen=True)
+class PreparedFrame:
+    """One frame's net pictures and what the look needs to colour them, fixed when they were made."""
+
+    frame: np.ndarray
+    heard: FrameFeatures
+    controls: dict[str, float]
+    look: LookParams
+    toward: tuple[LookParams, float] | None
+    next_frame: tuple[np.ndarray, float] | None
+
+
 @dataclass
 class _Transition:
     to: LoadedPreset
@@ -94,16 +106,20 @@ class FramePipeline:
         net: a --net override for presets loaded later (live on a CPU runs a small net).
         watch_shaders: reload shaders/*.frag when they change (live).
         strobe_limit: most strobe flashes a second (0: no limit).
+        mixed: let nets run their last layers in bf16 where that keeps the picture (`vj.engine.forward`).
+        compiled: run the net under torch.compile (offline: a new net pattern compiles for seconds).
     """
 
     def __init__(self, preset: Preset, device: str, ctx: moderngl.Context, net: str | None = None,
-                 watch_shaders: bool = False, strobe_limit: float = DEFAULT_MAX_PER_S):
+                 watch_shaders: bool = False, strobe_limit: float = DEFAULT_MAX_PER_S, mixed: bool = True,
+                 compiled: bool = False):
         self._device = select_device(device)
-        self.canvas = Canvas(*self._device)
+        self.mixed = mixed
+        self.canvas = Canvas(*self._device, compiled=compiled)
         self.preset = preset
-        self.engine = build_net(preset, self._device)
+        self.engine = build_net(preset, self._device, mixed=mixed)
         self.look = Look(ctx, preset.look, watch_shaders, strobe_limit)
-        self.loader = PresetLoader(self._device, net)
+        self.loader = PresetLoader(self._device, net, mixed)
         self.transition: _Transition | None = None
         self.cued: LoadedPreset | None = None
         self.problem = ""
@@ -130,7 +146,7 @@ class FramePipeline:
 
     def reseed(self, seed: int) -> None:
         """A new net (and walk) from ``seed``; the rest of the preset stays."""
-        self.engine = build_net(self.preset, self._device, seed)
+        self.engine = build_net(self.preset, self._device, seed, mixed=self.mixed)
 
     def follow(self, params: Params, presets: list[str]) -> None:
         """Do what the triggers and choices in ``params`` ask, once a frame before drawing: a reseed, a
@@ -221,7 +237,6 @@ class FramePipeline:
     def _arrive(self, loaded: LoadedPreset) -> None:
         self._origin = self.walk  # held through the morph: the arriving net was drawn at 0 of its walk
         self.preset, self.engine = loaded.preset, loaded.net
-        self.look.params = loaded.preset.look
         self.transition = None
 
     def _toward(self, t: float, params: Params) -> _Toward | None:
@@ -243,13 +258,25 @@ class FramePipeline:
              params: Params, take: Collection[str] | None = None) -> None:
         """Render the net at the ``internal`` size and draw it through the look into ``target``. Loads
         that finished come in first (``take`` names the ones to wait for and take instead: a replay)."""
+        self.present(self.prepare(features, internal, params, take), target)
+
+    def prepare(self, features: FrameFeatures, internal: tuple[int, int], params: Params,
+                take: Collection[str] | None = None) -> PreparedFrame:
+        """The engine's half of `draw`, with no GL: an offline render runs it for the next frame on
+        another thread while this one goes through the look."""
         self._follow_loads(features, params, take)
         heard = reacting(features, params)
         toward = self._toward(features.time, params)
         self.walk = self._walk(params, toward is not None)
         frame, next_frame = self._net_frames(heard, *internal, params, toward)
-        self.look.draw(frame, heard, target, look_controls(params),
-                       None if toward is None else (toward.to.preset.look, toward.amount), next_frame)
+        return PreparedFrame(frame, heard, dict(look_controls(params)), self.preset.look,
+                             None if toward is None else (toward.to.preset.look, toward.amount), next_frame)
+
+    def present(self, prepared: PreparedFrame, target: moderngl.Framebuffer) -> None:
+        """The look's half of `draw`: on the GL thread, in frame order."""
+        self.look.params = prepared.look
+        self.look.draw(prepared.frame, prepared.heard, target, prepared.controls, prepared.toward,
+                       prepared.next_frame)
 
     def _net_frames(self, heard: FrameFeatures, width: int, height: int, params: Params,
                     toward: _Toward | None) -> tuple[np.ndarray, tuple[np.ndarray, float] | None]:

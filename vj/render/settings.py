@@ -47,7 +47,8 @@ class RenderSettings:
     height: int = 720
     fps: Fraction = Fraction(30)
     scale: float | None = None
-    """CPPN resolution relative to the output; None: 1.0 on CUDA, 0.5 on the CPU."""
+    """CPPN resolution relative to the output; None: the quality's (`vj.render.quality`)."""
+    quality: str = "normal"
     device: str = "auto"
     preset: str = "default"
     seed: int | None = None
