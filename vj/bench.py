@@ -60,17 +60,21 @@ class EndToEndRow:
     """End-to-end frames/s over engine-only frames/s: 1.0 when everything else hides behind the engine."""
 
 
-def _time_frames(render: Render, width: int, height: int, frames: int, seed: int) -> float:
-    """Median seconds per frame over ``frames`` frames of changing inputs, after one warm-up frame."""
+def _time_frames(renders: list[Render], width: int, height: int, frames: int, seed: int) -> list[float]:
+    """Each render's median seconds per frame over ``frames`` frames of changing inputs, after a warm-up
+    frame each. The renders take turns frame by frame, so a slower spell of the machine (another
+    process, a clock change) falls on all of them alike instead of on whichever ran then."""
     rng = np.random.default_rng(seed)
     inputs = rng.uniform(0, 0.4, (frames + 1, 9)).astype(np.float32)
-    render(inputs[0], 0.0, width, height)
-    times = []
+    for render in renders:
+        render(inputs[0], 0.0, width, height)
+    times: list[list[float]] = [[] for _ in renders]
     for i in range(1, frames + 1):
-        start = time.perf_counter()
-        render(inputs[i], i / 30.0, width, height)
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
+        for render, mine in zip(renders, times):
+            start = time.perf_counter()
+            render(inputs[i], i / 30.0, width, height)
+            mine.append(time.perf_counter() - start)
+    return [float(np.median(t)) for t in times]
 
 
 def _engine(spec: NetSpec, device: torch.device, dtype: torch.dtype, mixed: bool) -> CPPN:
@@ -118,8 +122,9 @@ def run_bench(spec: NetSpec, width: int, height: int, device: str = "auto", fram
         throughput = roofline.measure(spec, torch_device, precisions, "fp32" if dtype == torch.float32 else "fp16",
                                       rows)
         table = roofline.format_throughput(spec, throughput)
-    timed = [(path, precision, _time_frames(render, width, height, frames, seed=2), layers)
-             for path, precision, render, layers in engine_paths(spec, torch_device, dtype)]
+    paths = engine_paths(spec, torch_device, dtype)
+    seconds = _time_frames([render for _, _, render, _ in paths], width, height, frames, seed=2)
+    timed = [(path, precision, sec, layers) for (path, precision, _, layers), sec in zip(paths, seconds)]
     naive = timed[0][2]
     rows = []
     for path, precision, seconds, layers in timed:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -479,8 +480,16 @@ def _size(text: str) -> tuple[int, int]:
     return int(width), int(height)
 
 
+BATCH_COMMANDS = ("render", "bench")
+"""Commands that keep every core busy with several stages at once (`vj.render.stages`)."""
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _build_parser().parse_args(argv)
+    if args.command in BATCH_COMMANDS:
+        # Idle torch threads sleep instead of spinning: the look and the encoder need those cores. Read
+        # once, when torch starts its thread pool; a live show keeps the spinning (its frames wait on it).
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     try:
         return args.run(args)
     except VJError as error:

@@ -19,6 +19,7 @@ by activation), which is how one preset morphs into another in weight space.
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -117,39 +118,46 @@ class Canvas:
         self.graphs = FrameGraphs(self.frame) if graphed and device.type == "cuda" else None
 
     def render(self, state: NetState, inputs: np.ndarray, width: int, height: int, zoom: float = 1.0,
-               angle: float = 0.0) -> np.ndarray:
+               angle: float = 0.0, channels: int | None = None) -> np.ndarray | torch.Tensor:
         """One frame as (height, width, 3) floats in 0..1 (float32 on CPU, float16 on CUDA).
 
         ``zoom`` scales the coordinate plane (above 1 magnifies) and ``angle`` turns it (radians): the
         first layer is linear in the coordinates, so both are a change of its three coordinate columns.
+        With ``channels`` (at least the net's outputs), the frame stays on the device as a
+        (height, width, channels) tensor, the channels past the outputs unset: a GL texture's layout.
         """
         with torch.inference_mode():
             features = torch.as_tensor(inputs, dtype=self.dtype, device=self.device)
             camera = self._camera(zoom, angle)
             grid = self.grid(width, height)
             amounts = torch.tensor([unit[2] for unit in state.units], dtype=self.dtype, device=self.device)
+            wide = channels or state.out_w.shape[0]
             if self.graphs is not None and not amounts.any():
-                out = self.graphs.run(state, features, camera, grid, amounts)
+                out = self.graphs.run(state, features, camera, grid, amounts, wide)
+                out = out.clone() if channels else out  # the graph's output is overwritten by its next replay
             else:
-                out = self.frame(state, features, camera, grid, amounts)
-            return out[: width * height].reshape(height, width, -1).cpu().numpy()
+                out = self.frame(state, features, camera, grid, amounts, wide)
+            pixels = out[: width * height].view(height, width, wide)
+            return pixels if channels else pixels.cpu().numpy()
 
     def frame(self, state: NetState, features: torch.Tensor, camera: torch.Tensor, grid: torch.Tensor,
-              amounts: torch.Tensor) -> torch.Tensor:
-        """The frame's (pixels, outputs) on the device, from device tensors only: what a graph captures."""
+              amounts: torch.Tensor, channels: int) -> torch.Tensor:
+        """The frame's (pixels, channels) on the device, from device tensors only: what a graph captures.
+        The net's outputs are the first channels."""
         bias = state.first_b + state.frame_w @ features
         coord_w = (camera @ state.coord_w.T).contiguous()
-        out = torch.empty((grid.shape[0], state.out_w.shape[0]), dtype=self.dtype, device=self.device)
+        wide = torch.empty((grid.shape[0], channels), dtype=self.dtype, device=self.device)
+        out = wide[:, : state.out_w.shape[0]]
         if self.fused is not None and self.fused.fused_supports(state):
             self.fused.fused_render(state, grid, bias, coord_w, out)
-            return out
+            return wide
         hidden = self._hidden(state)
         units = tuple(unit[:2] for unit in state.units)
         step = self.chunk_pixels
         for start in range(0, grid.shape[0], step):
             out[start : start + step] = self._forward(grid[start : start + step], bias, coord_w, hidden,
                                                       state.out_w.T, state.out_b, units, amounts)
-        return out
+        return wide
 
     def _hidden(self, state: NetState) -> tuple[tuple[torch.Tensor, torch.Tensor], ...]:
         """The hidden layers as (in, out) weights, the last ``state.low_layers`` in bf16; kept for the
@@ -194,11 +202,28 @@ def _fused_kernel(device: torch.device):
 
 
 def _compiled_forward():
-    """`forward_chunk` under torch.compile, allowed a compile per net pattern a render may meet."""
+    """`forward_chunk` under torch.compile, allowed a compile per net pattern a render may meet. Where
+    compiling fails (no C compiler, an unsupported platform) it says so once and runs uncompiled."""
     import torch._dynamo
 
     torch._dynamo.config.recompile_limit = max(torch._dynamo.config.recompile_limit, 64)
-    return torch.compile(forward_chunk, dynamic=False)
+    compiled = torch.compile(forward_chunk, dynamic=False)
+    chosen = []
+
+    def forward(*args):
+        if chosen:
+            return chosen[0](*args)
+        try:
+            result = compiled(*args)
+            chosen.append(compiled)
+        except Exception as error:  # noqa: BLE001 - any compile failure leaves the eager path, which works
+            print(f"vj: torch.compile is not available here ({type(error).__name__}); rendering uncompiled",
+                  file=sys.stderr)
+            chosen.append(forward_chunk)
+            result = forward_chunk(*args)
+        return result
+
+    return forward
 
 
 class CPPN:

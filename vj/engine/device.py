@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import torch
 
 from vj.errors import VJError
@@ -23,4 +25,32 @@ def select_device(name: str = "auto") -> tuple[torch.device, torch.dtype]:
                 "install the CUDA build of torch (see README) or use --device cpu"
             )
         return torch.device("cuda"), torch.float16
+    tune_threads()
     return torch.device("cpu"), torch.float32
+
+
+def physical_cores() -> int:
+    """Cores this process may run on, counting a core's hyper-threads once (they share its vector units,
+    which a matrix product keeps busy: a second thread on a core only contends)."""
+    allowed = os.sched_getaffinity(0)
+    cores, cpu, physical = set(), None, "0"
+    try:
+        with open("/proc/cpuinfo") as info:
+            for line in info:
+                key, _, value = line.partition(":")
+                key, value = key.strip(), value.strip()
+                if key == "processor":
+                    cpu = int(value)
+                elif key == "physical id":
+                    physical = value
+                elif key == "core id" and cpu in allowed:
+                    cores.add((physical, value))
+    except (OSError, ValueError):
+        return len(allowed)
+    return len(cores) or len(allowed)
+
+
+def tune_threads() -> None:
+    """torch's threads: one per physical core, unless OMP_NUM_THREADS says otherwise."""
+    if "OMP_NUM_THREADS" not in os.environ:
+        torch.set_num_threads(max(1, physical_cores()))

@@ -31,20 +31,20 @@ class _Captured:
 
 
 class FrameGraphs:
-    """Replays ``frame(state, features, camera, grid, amounts)`` (`vj.engine.cppn.Canvas.frame`) as graphs."""
+    """Replays ``frame(state, features, camera, grid, amounts, channels)`` (`vj.engine.cppn.Canvas.frame`) as graphs."""
 
     def __init__(self, frame: Callable[..., torch.Tensor]):
         self._frame = frame
         self._captured: dict[tuple, _Captured] = {}
 
     def run(self, state, features: torch.Tensor, camera: torch.Tensor, grid: torch.Tensor,
-            amounts: torch.Tensor) -> torch.Tensor:
+            amounts: torch.Tensor, channels: int) -> torch.Tensor:
         """The frame's output tensor (the graph's own: valid until the next run)."""
         key = (id(state.hidden), id(state.coord_w), id(state.frame_w), state.units, state.low_layers,
-               tuple(grid.shape), grid.data_ptr())
+               tuple(grid.shape), grid.data_ptr(), channels)
         captured = self._captured.get(key)
         if captured is None:
-            captured = self._capture(state, features, camera, grid, amounts)
+            captured = self._capture(state, features, camera, grid, amounts, channels)
             while len(self._captured) >= KEPT:
                 del self._captured[next(iter(self._captured))]
             self._captured[key] = captured
@@ -53,18 +53,18 @@ class FrameGraphs:
         captured.graph.replay()
         return captured.out
 
-    def _capture(self, state, features, camera, grid, amounts) -> _Captured:
+    def _capture(self, state, features, camera, grid, amounts, channels) -> _Captured:
         inputs = tuple(t.clone() for t in (features, camera, state.first_b, state.out_w, state.out_b))
         net = replace(state, first_b=inputs[2], out_w=inputs[3], out_b=inputs[4])
         side = torch.cuda.Stream()
         side.wait_stream(torch.cuda.current_stream())
         with torch.cuda.stream(side):  # warm-up: kernels compiled and caches filled before capture
-            self._frame(net, inputs[0], inputs[1], grid, amounts)
+            self._frame(net, inputs[0], inputs[1], grid, amounts, channels)
         torch.cuda.current_stream().wait_stream(side)
         held = _hold_packs(net, grid.dtype)
         graph = torch.cuda.CUDAGraph()
         with torch.cuda.graph(graph):
-            out = self._frame(net, inputs[0], inputs[1], grid, amounts)
+            out = self._frame(net, inputs[0], inputs[1], grid, amounts, channels)
         return _Captured(graph, state, inputs, out, held)
 
 

@@ -80,7 +80,10 @@ class Look:
 
     def _upload(self, texture: moderngl.Texture | None, frame: np.ndarray) -> moderngl.Texture:
         """As half floats whatever the engine's precision: plenty for 0..1 channels, and a software
-        renderer filters them about a third faster than floats. Returns the texture (new on a resize)."""
+        renderer filters them about a third faster than floats. Returns the texture (new on a resize).
+        A frame still on the GPU (`vj.render.interop.DeviceFrame`) copies itself in there."""
+        if not isinstance(frame, np.ndarray):
+            return frame.to_texture(self.ctx, texture)
         height, width, channels = frame.shape
         if texture is None or texture.size != (width, height):
             if texture is not None:

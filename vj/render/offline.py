@@ -182,14 +182,14 @@ class _Setup:
         if settings.duration_s is not None:
             self.last = self.first + max(1, round(settings.duration_s * float(settings.fps)))
         self.ctx = headless_context()
-        self._threads = torch.get_num_threads()
-        if device == "cpu" and self.quality.engine_threads:
-            torch.set_num_threads(self.quality.engine_threads)
         frames = self.last - self.first if self.last is not None else None
         self.pipeline = FramePipeline(self.preset, settings.device, self.ctx, net=self.quality.net,
                                       strobe_limit=settings.strobe_limit, mixed=self.quality.mixed,
                                       compiled=_worth_compiling(device, frames or self._frames_in_file()))
         self.internal = self.quality.internal(settings.width, settings.height)
+        self._threads = torch.get_num_threads()
+        if device == "cpu" and self.quality.engine_threads:
+            torch.set_num_threads(self.quality.engine_threads)
 
     def release(self) -> None:
         self.pipeline.release()

@@ -38,6 +38,7 @@ from vj.engine.device import select_device
 from vj.look.look import Look, LookParams, look_controls
 from vj.look.strobe import DEFAULT_MAX_PER_S
 from vj.presets import Preset
+from vj.render.interop import CHANNELS, DeviceFrame, device_frames_available
 from vj.render.loader import LoadedPreset, PresetLoader, build_net, outcome
 
 _TIME = FEATURE_NAMES.index("time")
@@ -80,12 +81,12 @@ class _Toward:
 class PreparedFrame:
     """One frame's net pictures and what the look needs to colour them, fixed when they were made."""
 
-    frame: np.ndarray
+    frame: np.ndarray | DeviceFrame
     heard: FrameFeatures
     controls: dict[str, float]
     look: LookParams
     toward: tuple[LookParams, float] | None
-    next_frame: tuple[np.ndarray, float] | None
+    next_frame: tuple[np.ndarray | DeviceFrame, float] | None
 
 
 @dataclass
@@ -119,6 +120,8 @@ class FramePipeline:
         self.preset = preset
         self.engine = build_net(preset, self._device, mixed=mixed)
         self.look = Look(ctx, preset.look, watch_shaders, strobe_limit)
+        self.device_frames = self._device[0].type == "cuda" and device_frames_available(ctx)
+        """Whether frames go from CUDA into the look's textures directly (`vj.render.interop`)."""
         self.loader = PresetLoader(self._device, net, mixed)
         self.transition: _Transition | None = None
         self.cued: LoadedPreset | None = None
@@ -292,7 +295,11 @@ class FramePipeline:
             bass_zoom += (theirs.bass_zoom - bass_zoom) * toward.amount
             beat_zoom += (theirs.beat_zoom - beat_zoom) * toward.amount
         zoom = params["zoom"] * (1.0 + bass_zoom * heard.bass + beat_zoom * heard.beat)
-        render = lambda state: self.canvas.render(state, inputs, width, height, zoom, angle)  # noqa: E731
+        def render(state):
+            if self.device_frames:
+                return DeviceFrame(self.canvas.render(state, inputs, width, height, zoom, angle, CHANNELS))
+            return self.canvas.render(state, inputs, width, height, zoom, angle)
+
         state = self.engine.state(walk)
         if toward is None:
             return render(state), None
