@@ -82,25 +82,3 @@ def test_analyze_prints_what_it_wrote(click_wav: Path, tmp_path: Path, capsys) -
     assert float(line.split("tempo ")[1].split(" BPM")[0]) == pytest.approx(120, rel=0.01)
     doc = json.loads((tmp_path / "deep" / "x.json").read_text())
     assert doc["fps"] == 60 and len(doc["tempo_bpm"]) == 360  # --fps defaults to 60
-
-
-def test_bench_json(capsys) -> None:
-    capsys.readouterr()
-    assert main(["bench", "--res", "64x36", "--net", "16x3", "--frames", "2", "--json"]) == 0
-    out, err = capsys.readouterr()
-    assert err == ""
-    rows = [json.loads(line) for line in out.splitlines()]
-    assert [r["path"] for r in rows] == ["naive", "engine"]
-    for row in rows:
-        assert set(row) == {"path", "device", "net", "res", "mpx_s", "fps", "ms_frame", "ratio"}
-        assert (row["net"], row["res"]) == ("16x3", "64x36")
-        assert row["device"].split(":")[0] in ("cpu", "cuda")
-        for key in ("mpx_s", "fps", "ms_frame", "ratio"):
-            assert row[key] > 0, (key, row)
-        # the columns are one measurement in three units (rounded: mpx_s to 4 decimals, ms to 0.01)
-        assert row["mpx_s"] == pytest.approx(64 * 36 * row["fps"] / 1e6, rel=0.01, abs=1e-4)
-        assert row["fps"] == pytest.approx(1000 / row["ms_frame"], rel=0.15)
-    naive, engine = rows
-    assert naive["ratio"] == 1.0
-    assert naive["device"] == engine["device"]
-    assert engine["ratio"] == pytest.approx(engine["fps"] / naive["fps"], rel=0.05)

@@ -6,21 +6,28 @@ import json
 
 import pytest
 
-from conftest import run_vj
+from vj.cli import main
 from vj import roofline
 from vj.engine.net import NetSpec
 
 
-def test_bench_json_rows_carry_every_path_and_the_roofline() -> None:
-    result = run_vj("bench", "--json", "--res", "64x36", "--net", "16x3", "--frames", "1", "--device", "cpu")
-    assert result.returncode == 0, result.stderr
-    rows = [json.loads(line) for line in result.stdout.splitlines()]
+def test_bench_json_rows_carry_every_path_and_the_roofline(capsys) -> None:
+    capsys.readouterr()
+    assert main(["bench", "--json", "--res", "64x36", "--net", "16x3", "--frames", "2", "--device", "cpu"]) == 0
+    out, err = capsys.readouterr()
+    assert err == ""
+    rows = [json.loads(line) for line in out.splitlines()]
     assert {"naive", "fast", "compiled"} <= {row["path"] for row in rows}
-    for row in rows:
-        assert {"path", "device", "net", "res", "mpx_s", "fps", "ms_frame", "ratio", "roofline_frac"} <= row.keys()
-        assert row["device"] == "cpu" and row["net"] == "16x3" and row["res"] == "64x36"
-        assert row["mpx_s"] > 0 and 0 < row["roofline_frac"]
     assert rows[0]["path"] == "naive" and rows[0]["ratio"] == 1.0
+    for row in rows:
+        assert {"path", "device", "precision", "net", "res", "mpx_s", "fps", "ms_frame", "ratio",
+                "roofline_frac"} == row.keys()
+        assert (row["device"], row["net"], row["res"]) == ("cpu", "16x3", "64x36")
+        for key in ("mpx_s", "fps", "ms_frame", "ratio", "roofline_frac"):
+            assert row[key] > 0, (key, row)
+        # the columns are one measurement in three units (rounded: mpx_s to 4 decimals, ms to 0.01)
+        assert row["mpx_s"] == pytest.approx(64 * 36 * row["fps"] / 1e6, rel=0.01, abs=1e-4)
+        assert row["fps"] == pytest.approx(1000 / row["ms_frame"], rel=0.15)
 
 
 def test_the_roofline_adds_up_the_nets_products_and_activations() -> None:

@@ -10,6 +10,8 @@ bf16, in the mixed precision the engine chooses (see `vj.engine.forward`).
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -152,28 +154,34 @@ def roofline_bf16(device: torch.device) -> bool:
 
 def run_end_to_end(audio: Path, seconds: float, device: str, qualities: list[str], workdir: Path,
                    res: tuple[int, int] = (1280, 720), fps: int = 30) -> list[EndToEndRow]:
-    """Render ``seconds`` of ``audio`` at each quality, whole (decode, analysis, engine, look, encode), and
-    the same frames through the engine and look alone."""
+    """Render ``seconds`` of ``audio`` at each quality with the `vj render` command, whole (decode,
+    analysis, engine, look, encode, and starting up), and the same frames through the net alone."""
     from fractions import Fraction
 
-    from vj.render.offline import engine_only_fps, render_file
+    from vj.render.offline import engine_only_fps
     from vj.render.quality import quality_for
     from vj.render.settings import RenderSettings
 
+    device_type = select_device(device)[0].type
     rows = []
     for name in qualities:
-        settings = RenderSettings(audio=audio, output=workdir / f"bench-{name}.mp4", width=res[0], height=res[1],
-                                  fps=Fraction(fps), device=device, duration_s=seconds, force=True, quality=name)
+        output = workdir / f"bench-{name}.mp4"
+        command = [sys.executable, "-m", "vj", "render", str(audio), "-o", str(output), "--res", f"{res[0]}x{res[1]}",
+                   "--fps", str(fps), "--device", device, "--duration", str(seconds), "--quality", name,
+                   "--force", "--quiet"]
         start = time.perf_counter()
-        result = render_file(settings, progress=False)
+        subprocess.run(command, check=True, capture_output=True)
         wall = time.perf_counter() - start
-        quality = quality_for(name, select_device(device)[0].type)
-        engine_fps = engine_only_fps(settings, frames=min(result.frames, 30))
+        frames = round(seconds * fps)
+        settings = RenderSettings(audio=audio, output=output, width=res[0], height=res[1], fps=Fraction(fps),
+                                  device=device, duration_s=seconds, force=True, quality=name)
+        engine_fps = engine_only_fps(settings, frames=min(frames, 30))
+        quality = quality_for(name, device_type)
         rows.append(EndToEndRow(
-            path=f"offline-{name}", device=select_device(device)[0].type, net=quality.net or "preset",
+            path=f"offline-{name}", device=device_type, net=quality.net or "preset",
             res=f"{res[0]}x{res[1]}", internal="x".join(map(str, quality.internal(*res))),
-            fps=round(result.frames / wall, 2), x_realtime=round(result.frames / fps / wall, 3),
-            engine_fps=round(engine_fps, 2), overlap=round(result.frames / wall / engine_fps, 3),
+            fps=round(frames / wall, 2), x_realtime=round(seconds / wall, 3),
+            engine_fps=round(engine_fps, 2), overlap=round(frames / wall / engine_fps, 3),
         ))
     return rows
 

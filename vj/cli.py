@@ -480,13 +480,13 @@ def _size(text: str) -> tuple[int, int]:
     return int(width), int(height)
 
 
-BATCH_COMMANDS = ("render", "bench")
+BATCH_COMMANDS = ("render",)
 """Commands that keep every core busy with several stages at once (`vj.render.stages`)."""
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _build_parser().parse_args(argv)
-    if args.command in BATCH_COMMANDS:
+    if args.command in BATCH_COMMANDS and "torch" not in sys.modules:
         # Idle torch threads sleep instead of spinning: the look and the encoder need those cores. Read
         # once, when torch starts its thread pool; a live show keeps the spinning (its frames wait on it).
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")

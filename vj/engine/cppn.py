@@ -156,7 +156,7 @@ class Canvas:
         step = self.chunk_pixels
         for start in range(0, grid.shape[0], step):
             out[start : start + step] = self._forward(grid[start : start + step], bias, coord_w, hidden,
-                                                      state.out_w.T, state.out_b, units, amounts)
+                                                      state.out_w, state.out_b, units, amounts)
         return wide
 
     def _hidden(self, state: NetState) -> tuple[tuple[torch.Tensor, torch.Tensor], ...]:
