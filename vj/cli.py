@@ -260,7 +260,7 @@ def _render(args: argparse.Namespace) -> int:
         print(f"vj: stopped after {result.frames} frames; {result.output} holds what was rendered", file=sys.stderr)
         return 130
     print(f"wrote {result.output} ({result.frames} frames, {seconds:.1f} s at {width}x{height}, "
-          f"{settings.fps} fps) in {result.seconds:.0f} s, {speed:.2f}x real time")
+          f"{settings.fps} fps) in {result.seconds:.1f} s, {speed:.2f}x real time")
     return 0
 
 

@@ -49,7 +49,7 @@ class RenderResult:
     complete: bool
     """False when the user stopped the render: the file then holds the frames made so far."""
     seconds: float
-    """Wall-clock seconds spent rendering frames (after analysis)."""
+    """Wall-clock seconds from building the pipeline to the finished file (decode and analysis overlap it)."""
 
 
 class _FrameStream:
@@ -126,6 +126,7 @@ def render_file(settings: RenderSettings, progress: bool = True) -> RenderResult
     thread, which owns the GL context), and encoding.
     """
     settings.check()
+    started = time.perf_counter()
     setup = _Setup(settings)
     target = OffscreenTarget(setup.ctx, *setup.quality.look_size(settings.width, settings.height))
     pngs = PngWriter(settings.frames_dir, (settings.width, settings.height)) if settings.frames_dir else None
@@ -133,7 +134,6 @@ def render_file(settings: RenderSettings, progress: bool = True) -> RenderResult
     bar = tqdm(total=setup.expected_frames, unit="frame", desc="render", disable=not progress, file=sys.stderr,
                smoothing=0.1)
     done = 0
-    started = time.perf_counter()
     prepared = Ahead(setup.prepared(), depth=2, name="vj-net")
     try:
         with _stop_between_frames() as stop, bar:
