@@ -11,7 +11,10 @@ import numpy as np
 import pytest
 
 from vj.audio.synth import click_track, write_audio
+from vj.engine.device import load_triton_first
 from vj.timebase import ANALYSIS_RATE
+
+load_triton_first()  # before any test opens a GL context (see its docstring)
 
 
 @pytest.fixture(scope="session", autouse=True)

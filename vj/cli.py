@@ -480,6 +480,8 @@ def _size(text: str) -> tuple[int, int]:
     return int(width), int(height)
 
 
+GL_COMMANDS = ("render", "live", "evolve", "presets")
+"""Commands that open a GL context and may then compile the net or run the fused kernel."""
 BATCH_COMMANDS = ("render",)
 """Commands that keep every core busy with several stages at once (`vj.render.stages`)."""
 
@@ -490,6 +492,10 @@ def main(argv: list[str] | None = None) -> int:
         # Idle torch threads sleep instead of spinning: the look and the encoder need those cores. Read
         # once, when torch starts its thread pool; a live show keeps the spinning (its frames wait on it).
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    if args.command in GL_COMMANDS:
+        from vj.engine.device import load_triton_first
+
+        load_triton_first()
     try:
         return args.run(args)
     except VJError as error:

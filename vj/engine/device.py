@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import sys
 
 import torch
 
@@ -27,6 +29,19 @@ def select_device(name: str = "auto") -> tuple[torch.device, torch.dtype]:
         return torch.device("cuda"), torch.float16
     tune_threads()
     return torch.device("cpu"), torch.float32
+
+
+def load_triton_first() -> None:
+    """Import Triton, where it is installed, before any GL context exists. Triton carries its own LLVM,
+    and importing it into a process where Mesa's llvmpipe (also LLVM) is already loaded crashes it
+    (triton 3.9 with Mesa 22's llvmpipe: a segfault on import); the other order works. torch.compile
+    imports Triton, and so does the fused kernel."""
+    if "triton" in sys.modules or importlib.util.find_spec("triton") is None:
+        return
+    try:
+        import triton  # noqa: F401
+    except Exception:  # noqa: BLE001 - a broken Triton only costs the paths that need it
+        pass
 
 
 def physical_cores() -> int:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import os
 import weakref
 
 import moderngl
@@ -141,7 +142,10 @@ class DeviceFrame:
 def device_frames_available(ctx: moderngl.Context) -> bool:
     """Whether frames can go from CUDA into ``ctx``'s textures: a CUDA runtime, a GL context on an NVIDIA
     GPU, and a trial frame that arrives in its texture bit for bit (read back through GL), so a driver
-    that copies wrongly falls back to the host path rather than showing a wrong picture. Never raises."""
+    that copies wrongly falls back to the host path rather than showing a wrong picture. ``VJ_INTEROP=0``
+    in the environment turns it off. Never raises."""
+    if os.environ.get("VJ_INTEROP", "1") == "0":
+        return False
     try:
         if _cuda_runtime() is None or "nvidia" not in ctx.info["GL_VENDOR"].lower():
             return False
