@@ -132,7 +132,7 @@ class Canvas:
             grid = self.grid(width, height)
             amounts = torch.tensor([unit[2] for unit in state.units], dtype=self.dtype, device=self.device)
             wide = channels or state.out_w.shape[0]
-            if self.graphs is not None and not amounts.any():
+            if self.graphs is not None and not any(unit[2] for unit in state.units):  # no blend: graphable
                 out = self.graphs.run(state, features, camera, grid, amounts, wide)
                 out = out.clone() if channels else out  # the graph's output is overwritten by its next replay
             else:
