@@ -80,7 +80,9 @@ class Breeder:
         spec, layers = self._parent
         children = [mutate(spec, layers, self.rng, self.strength) for _ in range(GRID * GRID - 1)]
         children.insert(PARENT, self._parent)
-        self.cells = [build_net(self.preset, self.device, net=child) for child in children]
+        # in fp32: a pick breeds nine nets at once, and calibrating each for bf16 (`vj.engine.forward`)
+        # would hold the grid still for a tenth of a second, for nets too small to gain from it
+        self.cells = [build_net(self.preset, self.device, net=child, mixed=False) for child in children]
 
     def pick(self, cell: int) -> None:
         """``cell`` (0..8, row by row from the top left) becomes the parent of a new generation."""
