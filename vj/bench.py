@@ -23,6 +23,7 @@ import torch
 from vj import roofline
 from vj.engine.cppn import CPPN, Canvas
 from vj.engine.device import select_device
+from vj.engine.forward import bf16_native
 from vj.engine.naive import NaiveCPPN
 from vj.engine.net import NetSpec
 from vj.presets import load_preset
@@ -42,8 +43,8 @@ class BenchRow:
     ms_frame: float
     ratio: float
     """Speed relative to the naive path measured in the same run."""
-    roofline_frac: float | None
-    """Fraction of this machine's roofline for the net in this precision (None: not measured)."""
+    roofline_frac: float
+    """Fraction of this machine's roofline for the net in this precision, measured in the same run."""
 
 
 @dataclass(frozen=True)
@@ -110,46 +111,33 @@ def engine_paths(spec: NetSpec, device: torch.device, dtype: torch.dtype) -> lis
     return paths
 
 
-def run_bench(spec: NetSpec, width: int, height: int, device: str = "auto", frames: int = 5,
-              with_roofline: bool = True) -> tuple[list[BenchRow], str]:
-    """Time every path on the default preset's settings with ``spec``'s shape; with the roofline, its
-    inputs as a table (else an empty string)."""
+def run_bench(spec: NetSpec, width: int, height: int, device: str = "auto",
+              frames: int = 5) -> tuple[list[BenchRow], str]:
+    """Time every path on the default preset's settings with ``spec``'s shape, after measuring the
+    roofline; returns the rows and the roofline's inputs and figures as a table."""
     torch_device, dtype = select_device(device)
-    throughput, table = None, ""
-    if with_roofline:
-        precisions = ["fp32"] + (["bf16"] if roofline_bf16(torch_device) else [])
-        if torch_device.type == "cuda":
-            precisions = ["fp16", "bf16"]
-        rows = 4096 if torch_device.type == "cpu" else 1 << 21
-        throughput = roofline.measure(spec, torch_device, precisions, "fp32" if dtype == torch.float32 else "fp16",
-                                      rows)
-        table = roofline.format_throughput(spec, throughput)
+    if torch_device.type == "cuda":
+        precisions = ["fp16", "bf16"]
+    else:
+        precisions = ["fp32"] + (["bf16"] if bf16_native() else [])
+    rows = 4096 if torch_device.type == "cpu" else 1 << 21
+    throughput = roofline.measure(spec, torch_device, precisions, "fp32" if dtype == torch.float32 else "fp16", rows)
     paths = engine_paths(spec, torch_device, dtype)
-    seconds = _time_frames([render for _, _, render, _ in paths], width, height, frames, seed=2)
-    timed = [(path, precision, sec, layers) for (path, precision, _, layers), sec in zip(paths, seconds)]
-    naive = timed[0][2]
+    timings = _time_frames([render for _, _, render, _ in paths], width, height, frames, seed=2)
+    naive = timings[0]
     rows = []
-    for path, precision, seconds, layers in timed:
-        frac = None
-        if throughput is not None:
-            frac = round(width * height / seconds / 1e6 / roofline.roofline_mpx(spec, throughput, layers), 3)
+    for (path, precision, _, layers), seconds in zip(paths, timings):
+        mpx_s = width * height / seconds / 1e6
         rows.append(BenchRow(
             path=path, device=torch_device.type, precision=precision, net=str(spec), res=f"{width}x{height}",
-            mpx_s=round(width * height / seconds / 1e6, 4), fps=round(1.0 / seconds, 3),
-            ms_frame=round(seconds * 1000, 2), ratio=round(naive / seconds, 2), roofline_frac=frac,
+            mpx_s=round(mpx_s, 4), fps=round(1.0 / seconds, 3), ms_frame=round(seconds * 1000, 2),
+            ratio=round(naive / seconds, 2),
+            roofline_frac=round(mpx_s / roofline.roofline_mpx(spec, throughput, layers), 3),
         ))
-    if throughput is not None:
-        lines = [table, "roofline for this net:"]
-        for precision, layers in sorted({(r.precision, tuple(ls)) for r, (_, _, _, ls) in zip(rows, timed)}):
-            lines.append(f"  {precision:<12} {roofline.roofline_mpx(spec, throughput, list(layers)):>8.3f} Mpx/s")
-        table = "\n".join(lines)
-    return rows, table
-
-
-def roofline_bf16(device: torch.device) -> bool:
-    from vj.engine.forward import bf16_native
-
-    return device.type == "cpu" and bf16_native()
+    lines = [roofline.format_throughput(spec, throughput), "roofline for this net:"]
+    for precision, layers in sorted({(precision, tuple(layers)) for _, precision, _, layers in paths}):
+        lines.append(f"  {precision:<12} {roofline.roofline_mpx(spec, throughput, list(layers)):>8.3f} Mpx/s")
+    return rows, "\n".join(lines)
 
 
 def run_end_to_end(audio: Path, seconds: float, device: str, qualities: list[str], workdir: Path,
@@ -193,9 +181,8 @@ def format_rows(rows: list[BenchRow], as_json: bool) -> str:
               f"{'ms/frame':>9} {'x naive':>8} {'roofline':>9}")
     lines = [header]
     for r in rows:
-        frac = "" if r.roofline_frac is None else f"{r.roofline_frac:.0%}"
         lines.append(f"{r.path:<9} {r.device:<6} {r.precision:<12} {r.net:<7} {r.res:<10} {r.mpx_s:>8.3f} "
-                     f"{r.fps:>8.2f} {r.ms_frame:>9.1f} {r.ratio:>8.2f} {frac:>9}")
+                     f"{r.fps:>8.2f} {r.ms_frame:>9.1f} {r.ratio:>8.2f} {r.roofline_frac:>9.0%}")
     return "\n".join(lines)
 
 

@@ -301,11 +301,11 @@ def _analyze(args: argparse.Namespace) -> int:
 def _bench(args: argparse.Namespace) -> int:
     import tempfile
 
-    from vj.resources import resource_dir
     from vj.bench import format_end_to_end, format_rows, run_bench, run_end_to_end
-    from vj.render.quality import QUALITY_NAMES
     from vj.engine.net import parse_net
+    from vj.render.quality import QUALITY_NAMES
     from vj.render.settings import parse_resolution
+    from vj.resources import resource_dir
 
     if args.frames < 1:
         raise VJError("--frames must be at least 1")

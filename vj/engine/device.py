@@ -65,7 +65,13 @@ def physical_cores() -> int:
     return len(cores) or len(allowed)
 
 
+_tuned = False
+
+
 def tune_threads() -> None:
-    """torch's threads: one per physical core, unless OMP_NUM_THREADS says otherwise."""
-    if "OMP_NUM_THREADS" not in os.environ:
+    """torch's threads: one per physical core, unless OMP_NUM_THREADS says otherwise. Once a process:
+    a later choice (a draft render's single thread) is not undone by the next device selection."""
+    global _tuned
+    if not _tuned and "OMP_NUM_THREADS" not in os.environ:
         torch.set_num_threads(max(1, physical_cores()))
+    _tuned = True

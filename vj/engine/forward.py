@@ -43,7 +43,8 @@ def activate(name: str, x: torch.Tensor) -> torch.Tensor:
 
 
 def activate_unit(unit: Unit, amount: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    """``unit``'s first activation, or its blend towards the second by ``amount`` (exact at 0 and 1)."""
+    """``unit``'s first activation, or its blend towards the second by ``amount`` (exactly the first at 0,
+    the second to rounding at 1)."""
     start, end = unit
     if start == end:
         return activate(start, x)
@@ -64,7 +65,7 @@ def forward_chunk(grid: torch.Tensor, first_b: torch.Tensor, coord_w: torch.Tens
     """
     h = activate_unit(units[0], amounts[0], torch.addmm(first_b, grid, coord_w))
     for layer, (w, b) in enumerate(hidden, start=1):
-        z = torch.addmm(b, h.to(w.dtype), w) if w.dtype != h.dtype else torch.addmm(b, h, w)
+        z = torch.addmm(b, h.to(w.dtype), w)  # .to() of h's own dtype is h itself
         h = activate_unit(units[layer], amounts[layer], z.to(grid.dtype))
     if h.device.type == "cpu":
         return torch.stack([torch.mv(h, row) for row in out_w], dim=1).add_(out_b).sigmoid_()

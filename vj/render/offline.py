@@ -11,8 +11,8 @@ import signal
 import sys
 import threading
 import time
-from contextlib import contextmanager
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,12 +24,12 @@ from vj.audio.analyzer import Analyzer
 from vj.audio.decode import AudioSource, open_audio, to_mono
 from vj.audio.features import FrameFeatures
 from vj.control.standard import show_params
+from vj.engine.device import select_device
 from vj.errors import VJError
 from vj.look.headless import OffscreenTarget, headless_context
 from vj.output.frames import PngWriter
 from vj.output.video import VideoWriter
 from vj.presets import resolve_preset
-from vj.engine.device import select_device
 from vj.render.pipeline import FramePipeline, PreparedFrame
 from vj.render.quality import quality_for
 from vj.render.settings import RenderSettings
@@ -69,10 +69,10 @@ class _FrameStream:
         analyzer = Analyzer(timebase)
         audio, audio_start = np.zeros((0, 2), np.float32), 0  # samples from audio_start on, not yet handed out
         index = 0
-        for block in self._blocks_with_tail(analyzer):
-            if block is not None:
+        for block, mono in self._blocks():
+            if len(block):
                 audio = np.concatenate([audio, block]) if len(audio) else block
-            for features in analyzer.process(to_mono(block) if block is not None else self._tail):
+            for features in analyzer.process(mono):
                 if self.last is not None and index >= self.last:
                     return
                 start, end = timebase.frame_start(index), min(timebase.frame_end(index), self.total)
@@ -85,14 +85,14 @@ class _FrameStream:
             raise VJError(f"--start {self.first / float(timebase.fps):.2f}: the audio is only "
                           f"{self.total / timebase.sample_rate:.2f} s long")
 
-    def _blocks_with_tail(self, analyzer: Analyzer) -> Iterator[np.ndarray | None]:
-        """The decoded blocks, then None once for the silence that completes the last frame."""
+    def _blocks(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """(stereo, mono) per decoded block; last, no audio with the mono silence that completes the last
+        frame for the analyzer."""
         for block in self.source.blocks():
             self.total += len(block)
-            yield block
+            yield block, to_mono(block)
         missing = self.timebase.frame_end(self.timebase.frame_count(self.total) - 1) - self.total if self.total else 0
-        self._tail = np.zeros(max(0, missing), np.float32)
-        yield None
+        yield np.zeros((0, 2), np.float32), np.zeros(max(0, missing), np.float32)
 
 
 class _StopRequest:
