@@ -14,6 +14,9 @@ from vj.control.midiports import ALIVE_S, MidiRequest, midi_main
 
 HUNG_CHILD_S = 2.0
 """A child silent this long (it speaks every `ALIVE_S`) is stuck in a dead driver: it is killed."""
+CHILD_START_S = 15.0
+"""A child that has not spoken yet is still starting (a fresh interpreter and a JACK client, on a machine
+whose cores the render holds): it is given this long. Killing it sooner loses the messages it has taken."""
 
 Message = tuple[float, str, tuple[int, ...]]
 """(arrival on the monotonic clock, port name, MIDI bytes)."""
@@ -40,6 +43,7 @@ class MidiInput:
         self._process = None
         self._conn = None
         self._spawned_at = self._heard_at = 0.0
+        self._spoken = False
 
     def open(self) -> None:
         """Start the child; ports open in the background (a show without a controller is normal)."""
@@ -61,6 +65,7 @@ class MidiInput:
             except (EOFError, OSError):
                 break  # the child died: supervision below starts another
             self._heard_at = now
+            self._spoken = True
             if kind == "midi":
                 batch, received = detail
                 messages.extend(batch)
@@ -88,10 +93,12 @@ class MidiInput:
     def _spawn(self, now: float) -> None:
         self._process, self._conn = start_child(midi_main, self.request, name="vj-midi")
         self._spawned_at = self._heard_at = now
+        self._spoken = False
 
     def _supervise(self, now: float) -> None:
         alive = self._process is not None and self._process.is_alive()
-        if alive and now - self._heard_at > HUNG_CHILD_S + ALIVE_S:
+        allowed = HUNG_CHILD_S + ALIVE_S if self._spoken else CHILD_START_S
+        if alive and now - self._heard_at > allowed:
             self._process.kill()
             alive = False
         if not alive and now - self._spawned_at > RESPAWN_INTERVAL_S:
