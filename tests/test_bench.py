@@ -36,11 +36,11 @@ def test_the_roofline_adds_up_the_nets_products_and_activations() -> None:
     shapes = roofline.engine_shapes(spec)
     assert shapes == [(16, 3), (16, 16), (16, 16), (3, 16)]
     rates = roofline.Throughput("cpu", 1, {(p, s): 1e9 for p in ("fp32", "bf16") for s in shapes},
-                                {name: 1e9 for name in ("sin", "cos", "gaussian", "tanh")}, "fp32")
+                                {name: 1e9 for name in ("sin", "cos", "gaussian", "tanh")}, "fp32", 1)
     flops = sum(2 * rows * cols for rows, cols in shapes)
     assert roofline.seconds_per_pixel(spec, rates, ["fp32"] * len(shapes)) == pytest.approx((flops + 16 * 3) / 1e9)
     assert roofline.layer_precisions(spec, "fp32", 1) == ["fp32", "fp32", "bf16", "fp32"]
     faster = roofline.Throughput("cpu", 1, {**rates.matmul, **{("bf16", s): 2e9 for s in shapes}},
-                                 rates.activation, "fp32")
+                                 rates.activation, "fp32", 1)
     assert roofline.roofline_mpx(spec, faster, ["fp32", "bf16", "bf16", "fp32"]) > roofline.roofline_mpx(
         spec, faster, ["fp32"] * 4)

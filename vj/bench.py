@@ -22,7 +22,7 @@ import torch
 
 from vj import roofline
 from vj.engine.cppn import CPPN, Canvas
-from vj.engine.device import select_device
+from vj.engine.device import engine_workers, select_device, torch_threads
 from vj.engine.forward import bf16_native
 from vj.engine.naive import NaiveCPPN
 from vj.engine.net import NetSpec
@@ -91,6 +91,19 @@ def _canvas_render(engine: CPPN, canvas: Canvas) -> Render:
     return lambda inputs, t, width, height: canvas.render(engine.state(t), inputs, width, height)
 
 
+def _with_torch_threads(render: Render, device: torch.device) -> Render:
+    """The prototype ran each op on all of torch's threads, as a plain torch program does: so does its
+    path here (the engine's own paths run chunks side by side instead, one thread each)."""
+    if device.type != "cpu":
+        return render
+
+    def threaded(*args):
+        with torch_threads(engine_workers()):
+            return render(*args)
+
+    return threaded
+
+
 def engine_paths(spec: NetSpec, device: torch.device, dtype: torch.dtype) -> list[tuple[str, str, Render, list[str]]]:
     """(path, precision, render, each product's precision) for every path this machine runs."""
     base = "fp32" if dtype == torch.float32 else "fp16"
@@ -99,7 +112,8 @@ def engine_paths(spec: NetSpec, device: torch.device, dtype: torch.dtype) -> lis
     mixed = _engine(spec, device, dtype, mixed=True)
     if mixed.low_layers:
         engines.append((f"{base}+bf16x{mixed.low_layers}", mixed))
-    paths = [("naive", base, NaiveCPPN(plain).render, roofline.layer_precisions(spec, base, 0))]
+    paths = [("naive", base, _with_torch_threads(NaiveCPPN(plain).render, device),
+              roofline.layer_precisions(spec, base, 0))]
     for kind in ("fast", "compiled", "fused", "graphed"):
         for precision, engine in engines:
             canvas = Canvas(device, dtype, compiled=kind == "compiled", fused=kind in ("fused", "graphed"),

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import torch
 
+from vj.engine.device import engine_workers, torch_threads
 from vj.engine.forward import activate
 from vj.engine.net import ACTIVATIONS, NetSpec
 
@@ -35,6 +36,8 @@ class Throughput:
     matmul: dict[tuple[str, tuple[int, int]], float]
     activation: dict[str, float]
     activation_dtype: str
+    threads: int
+    """torch's threads for the measured ops: all the engine's (its chunks run side by side, one each)."""
 
 
 def _seconds(fn, device: torch.device, budget_s: float = 0.25) -> float:
@@ -55,10 +58,12 @@ def _seconds(fn, device: torch.device, budget_s: float = 0.25) -> float:
 
 def measure(spec: NetSpec, device: torch.device, precisions: list[str], activation_dtype: str,
             rows: int, compile_activations: bool = True) -> Throughput:
-    """Time ``spec``'s layer shapes in each precision and the four activations, on ``rows`` pixels."""
+    """Time ``spec``'s layer shapes in each precision and the four activations, on ``rows`` pixels, with
+    as many torch threads as the engine has chunk threads on this device."""
     matmul = {}
     shapes = sorted(set(engine_shapes(spec)))
-    with torch.inference_mode():
+    threads = engine_workers() if device.type == "cpu" else torch.get_num_threads()
+    with torch.inference_mode(), torch_threads(threads):
         for name in precisions:
             dtype = PRECISIONS[name]
             for rows_out, cols_in in shapes:
@@ -81,7 +86,7 @@ def measure(spec: NetSpec, device: torch.device, precisions: list[str], activati
                 except Exception:  # noqa: BLE001 - no compiler here: torch's eager rate is the best there is
                     compile_activations = False
             activation[name] = x.numel() / best
-    return Throughput(str(device), rows, matmul, activation, activation_dtype)
+    return Throughput(str(device), rows, matmul, activation, activation_dtype, threads)
 
 
 def engine_shapes(spec: NetSpec) -> list[tuple[int, int]]:
@@ -117,7 +122,7 @@ def roofline_mpx(spec: NetSpec, throughput: Throughput, precisions: list[str]) -
 def format_throughput(spec: NetSpec, throughput: Throughput) -> str:
     """The measured rates, as the roofline's first table."""
     lines = [f"roofline inputs on {throughput.device} ({throughput.rows} pixels per product, "
-             f"torch {torch.__version__}, {torch.get_num_threads()} threads)"]
+             f"torch {torch.__version__}, {throughput.threads} threads)"]
     for (name, (rows_out, cols_in)), rate in sorted(throughput.matmul.items()):
         lines.append(f"  matmul {name:<5} {cols_in:>4} -> {rows_out:<4} {rate / 1e9:>9.1f} GFLOP/s")
     for name, rate in throughput.activation.items():

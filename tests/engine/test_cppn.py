@@ -1,12 +1,13 @@
 """The CPPN: its shape, determinism, the fast path's equality with the naive one, and evolution."""
 
 import math
+import threading
 
 import numpy as np
 import pytest
 import torch
 
-from vj.engine.cppn import CPPN, coordinate_grid
+from vj.engine.cppn import CPPN, Canvas, coordinate_grid
 from vj.engine.device import select_device
 from vj.engine.naive import NaiveCPPN
 from vj.engine.net import NetSpec, init_weights, parse_net
@@ -60,6 +61,18 @@ def test_folded_chunked_path_draws_what_the_naive_path_draws():
     for t, zoom, angle in ((0.0, 1.0, 0.0), (7.3, 1.12, 0.0), (2.0, 0.7, 2.1)):
         np.testing.assert_allclose(engine.render(FEATURES, t, 96, 54, zoom, angle),
                                    naive.render(FEATURES, t, 96, 54, zoom, angle), atol=1e-3)
+
+
+def test_chunks_side_by_side_draw_the_picture_one_thread_draws():
+    """A chunk's pixels do not depend on which thread drew it, or when: bit for bit, morphs included
+    (a render split over machines relies on it)."""
+    engine = CPPN(NetSpec(), seed=3, evolution=0.5, coord_scale=0.35, chunk_pixels=500, mixed=True)
+    other = CPPN(NetSpec(activations=("gaussian", "sin", "tanh")), seed=4, coord_scale=0.5)
+    one, four = Canvas(chunk_pixels=500, workers=1), Canvas(chunk_pixels=500, workers=4)
+    for state in (engine.state(2.0), engine.state(3.0).blend(other.state(1.0), 0.4)):
+        together = four.render(state, FEATURES, 96, 54)
+        assert np.array_equal(together, one.render(state, FEATURES, 96, 54))
+    assert {t.name.split("_")[0] for t in threading.enumerate()} >= {"vj-engine"}, "the chunks ran on threads"
 
 
 def test_a_half_turn_turns_the_picture_upside_down():

@@ -18,16 +18,12 @@ from vj.live.window import Window
 def evolve(display, monkeypatch, tmp_path):
     monkeypatch.setenv("DISPLAY", display)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
-    import torch
-
-    threads = torch.get_num_threads()
     session = EvolveSession(EvolveSettings(midi_enabled=False, size=(480, 270)))
     window = Window("vj evolve test", (480, 270))
     session.setup(window)
     yield session
     session.release()
     window.close()
-    torch.set_num_threads(threads)
 
 
 def screen(session) -> np.ndarray:

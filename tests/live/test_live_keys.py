@@ -17,9 +17,6 @@ from vj.live.window import Window
 def session(live_env, monkeypatch):
     for key in ("DISPLAY", "JACK_DEFAULT_SERVER", "JACK_NO_START_SERVER"):
         monkeypatch.setenv(key, live_env[key])
-    import torch
-
-    threads = torch.get_num_threads()  # live setup takes half the cores; give them back to later tests
     live = LiveSession(LiveSettings())
     window = Window("vj test", (640, 360))
     live.setup(window)
@@ -28,7 +25,6 @@ def session(live_env, monkeypatch):
     yield live
     live.audio.close()
     window.close()
-    torch.set_num_threads(threads)
 
 
 def test_keys_change_the_live_parameters_through_the_registry(session):

@@ -6,7 +6,8 @@ Why it is fast where the prototype was not:
 - the coordinate grid is built once per resolution and cached; zoom, rotation and the preset's coordinate
   scale fold into the first layer's three coordinate columns each frame (a 3-wide product per pixel, next
   to the hidden layers' width-wide ones), so moving the camera costs nothing measurable;
-- pixels run in cache-sized chunks under inference mode.
+- pixels run in cache-sized chunks under inference mode, on the CPU several chunks at once (one thread
+  each, so a core the look or the encoder takes for a moment holds up one chunk, not every op);
 - on a CPU with native bf16 the last hidden layers run in bf16, as many as keep the picture
   (`vj.engine.forward`); offline renders may compile the chunk function (``compiled``).
 The result is bit-for-bit a function of (weights, seed, frame inputs, t) on a given machine: nothing
@@ -18,13 +19,17 @@ by activation), which is how one preset morphs into another in weight space.
 
 from __future__ import annotations
 
+import functools
 import math
 import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
 
+from vj.engine.device import engine_workers
 from vj.engine.evolution import Evolution
 from vj.engine.forward import CALIBRATION_SIZE, bf16_native, calibrate_low_layers, forward_chunk
 from vj.engine.graphs import FrameGraphs
@@ -104,13 +109,16 @@ class Canvas:
             (the default) does on CUDA when Triton is there.
         graphed: on CUDA, replay each net's frame as a CUDA graph (`vj.engine.graphs`): one launch
             instead of one per layer and step.
+        workers: on the CPU, chunks run this many at a time, each on its own thread with torch's one
+            (`vj.engine.device.tune_threads`); None: `engine_workers()`.
     """
 
     def __init__(self, device: torch.device = torch.device("cpu"), dtype: torch.dtype = torch.float32,
                  chunk_pixels: int = 4096, compiled: bool = False, fused: bool | None = None,
-                 graphed: bool = False):
+                 graphed: bool = False, workers: int | None = None):
         self.device, self.dtype, self.compiled = device, dtype, compiled
         self.chunk_pixels = chunk_pixels if device.type == "cpu" else 1 << 22
+        self.workers = (workers or engine_workers()) if device.type == "cpu" else 1
         self._grids: dict[tuple[int, int], torch.Tensor] = {}
         self._layers: dict[tuple[int, int], tuple[object, tuple]] = {}
         self._forward = _compiled_forward() if compiled else forward_chunk
@@ -154,9 +162,19 @@ class Canvas:
         hidden = self._hidden(state)
         units = tuple(unit[:2] for unit in state.units)
         step = self.chunk_pixels
-        for start in range(0, grid.shape[0], step):
-            out[start : start + step] = self._forward(grid[start : start + step], bias, coord_w, hidden,
-                                                      state.out_w, state.out_b, units, amounts)
+
+        def chunk(start: int) -> None:
+            with torch.inference_mode():  # per thread
+                out[start : start + step] = self._forward(grid[start : start + step], bias, coord_w, hidden,
+                                                          state.out_w, state.out_b, units, amounts)
+
+        starts = range(0, grid.shape[0], step)
+        if self.workers > 1 and len(starts) > 1:
+            for _ in _chunk_threads(self.workers).map(chunk, starts):  # on whichever thread is free
+                pass
+        else:
+            for start in starts:
+                chunk(start)
         return wide
 
     def _hidden(self, state: NetState) -> tuple[tuple[torch.Tensor, torch.Tensor], ...]:
@@ -192,6 +210,12 @@ class Canvas:
         return self._grids[key]
 
 
+@functools.cache
+def _chunk_threads(workers: int) -> ThreadPoolExecutor:
+    """One pool per size for every canvas of the process (evolve draws nine nets a frame)."""
+    return ThreadPoolExecutor(workers, thread_name_prefix="vj-engine")
+
+
 def _fused_kernel(device: torch.device):
     """The fused kernel's module where it runs on ``device``, else None (the torch path)."""
     try:
@@ -209,19 +233,22 @@ def _compiled_forward():
     torch._dynamo.config.recompile_limit = max(torch._dynamo.config.recompile_limit, 64)
     compiled = torch.compile(forward_chunk, dynamic=False)
     chosen = []
+    first = threading.Lock()  # the chunk threads' first calls: one compiles, the others wait for it
 
     def forward(*args):
-        if chosen:
-            return chosen[0](*args)
-        try:
-            result = compiled(*args)
-            chosen.append(compiled)
-        except Exception as error:  # noqa: BLE001 - any compile failure leaves the eager path, which works
-            print(f"vj: torch.compile is not available here ({type(error).__name__}); rendering uncompiled",
-                  file=sys.stderr)
-            chosen.append(forward_chunk)
-            result = forward_chunk(*args)
-        return result
+        if not chosen:
+            with first:
+                if not chosen:
+                    try:
+                        result = compiled(*args)
+                        chosen.append(compiled)
+                    except Exception as error:  # noqa: BLE001 - a compile failure leaves the eager path
+                        print(f"vj: torch.compile is not available here ({type(error).__name__}); "
+                              "rendering uncompiled", file=sys.stderr)
+                        chosen.append(forward_chunk)
+                        result = forward_chunk(*args)
+                    return result
+        return chosen[0](*args)
 
     return forward
 

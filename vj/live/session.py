@@ -135,18 +135,15 @@ class LiveSession:
         ctx = window.ctx
         self.window = window
         on_gpu = select_device(settings.device)[0].type == "cuda"
-        if not on_gpu:
-            # Half the cores for torch: the rest go to GL (a software rasterizer without a GPU), the display
-            # server and audio. On two cores, two torch threads made every frame slower, not faster.
-            import torch
-
-            torch.set_num_threads(max(1, (os.cpu_count() or 2) // 2))
+        # Half the cores for the net on a CPU: the rest go to GL (a software rasterizer without a GPU), the
+        # display server and audio. On two cores, a second engine thread made every frame slower, not faster.
+        workers = 1 if on_gpu else max(1, (os.cpu_count() or 2) // 2)
         self._net = settings.net if on_gpu or settings.net is not None else CPU_NET
         if self._net != settings.net:
             self.preset = resolve_preset(settings.preset, settings.seed, settings.evolution, self._net)
         preset = self.preset
         self.pipeline = FramePipeline(preset, settings.device, ctx, net=self._net, watch_shaders=True,
-                                      strobe_limit=settings.strobe_limit)
+                                      strobe_limit=settings.strobe_limit, workers=workers)
         engine = preset.engine
         self.live = LiveParams(seed=engine.seed, hud=settings.hud, av_offset_ms=settings.av_offset_ms,
                                fullscreen=window.fullscreen, net=str(engine.net),

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import torch
 from tqdm import tqdm
 
 from vj.audio.analyzer import Analyzer
@@ -185,15 +184,12 @@ class _Setup:
         frames = self.last - self.first if self.last is not None else None
         self.pipeline = FramePipeline(self.preset, settings.device, self.ctx, net=self.quality.net,
                                       strobe_limit=settings.strobe_limit, mixed=self.quality.mixed,
-                                      compiled=_worth_compiling(device, frames or self._frames_in_file()))
+                                      compiled=_worth_compiling(device, frames or self._frames_in_file()),
+                                      workers=self.quality.engine_workers)
         self.internal = self.quality.internal(settings.width, settings.height)
-        self._threads = torch.get_num_threads()
-        if device == "cpu" and self.quality.engine_threads:
-            torch.set_num_threads(self.quality.engine_threads)
 
     def release(self) -> None:
         self.pipeline.release()
-        torch.set_num_threads(self._threads)
 
     def _frames_in_file(self) -> int:
         duration = self.source.duration_s or 0.0

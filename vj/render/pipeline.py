@@ -109,14 +109,15 @@ class FramePipeline:
         strobe_limit: most strobe flashes a second (0: no limit).
         mixed: let nets run their last layers in bf16 where that keeps the picture (`vj.engine.forward`).
         compiled: run the net under torch.compile (offline: a new net pattern compiles for seconds).
+        workers: chunks the net runs at once on the CPU (`vj.engine.cppn.Canvas`); None: one per core.
     """
 
     def __init__(self, preset: Preset, device: str, ctx: moderngl.Context, net: str | None = None,
                  watch_shaders: bool = False, strobe_limit: float = DEFAULT_MAX_PER_S, mixed: bool = True,
-                 compiled: bool = False):
+                 compiled: bool = False, workers: int | None = None):
         self._device = select_device(device)
         self.mixed = mixed
-        self.canvas = Canvas(*self._device, compiled=compiled)
+        self.canvas = Canvas(*self._device, compiled=compiled, workers=workers)
         self.preset = preset
         self.engine = build_net(preset, self._device, mixed=mixed)
         self.look = Look(ctx, preset.look, watch_shaders, strobe_limit)

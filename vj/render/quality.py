@@ -33,9 +33,9 @@ class Quality:
     """The look's resolution relative to the output."""
     encoder_preset: str
     """x264's speed preset."""
-    engine_threads: int | None
-    """torch's threads on the CPU; None: one per core. A small net is done before threads pay, and the
-    look and encoder need the cores."""
+    engine_workers: int | None
+    """Chunks the net runs at once on the CPU; None: one per core. A small net is done before a second
+    thread pays, and the look and encoder need the cores."""
 
     def internal(self, width: int, height: int) -> tuple[int, int]:
         return internal_size(width, height, self.scale)
@@ -64,4 +64,4 @@ def quality_for(name: str, device_type: str, scale: float | None = None, net: st
     net_scale = _SCALES[name][cuda] if scale is None else scale
     return Quality(name, net_scale, net if net is not None else _NETS[name], mixed=name != "high",
                    look_scale=min(1.0, max(net_scale, _LOOK_SCALES[name][cuda])), encoder_preset=_ENCODER_PRESETS[name],
-                   engine_threads=1 if name == "draft" else None)
+                   engine_workers=1 if name == "draft" else None)
