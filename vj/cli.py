@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -482,16 +481,10 @@ def _size(text: str) -> tuple[int, int]:
 
 GL_COMMANDS = ("render", "live", "evolve", "presets")
 """Commands that open a GL context and may then compile the net or run the fused kernel."""
-BATCH_COMMANDS = ("render",)
-"""Commands that keep every core busy with several stages at once (`vj.render.stages`)."""
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _build_parser().parse_args(argv)
-    if args.command in BATCH_COMMANDS and "torch" not in sys.modules:
-        # Idle torch threads sleep instead of spinning: the look and the encoder need those cores. Read
-        # once, when torch starts its thread pool; a live show keeps the spinning (its frames wait on it).
-        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     if args.command in GL_COMMANDS:
         from vj.engine.device import load_triton_first
 
