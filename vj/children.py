@@ -39,6 +39,22 @@ def detach_from_terminal() -> None:
     os.environ.setdefault("JACK_NO_START_SERVER", "1")
 
 
+IO_NICE = -10
+"""The priority a device child asks for (a lower nice value is a higher priority)."""
+
+
+def ask_for_priority() -> None:
+    """Run this child ahead of the render where the system allows it (root, CAP_SYS_NICE, or the audio
+    group's raised nice limit that pro-audio setups configure); elsewhere keep the default, silently.
+
+    Why: without real-time scheduling, a JACK client late for its cycle loses that cycle's MIDI and
+    audio, and the render keeps every core busy. Threads inherit it, so ask before the JACK client exists."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, 0, IO_NICE)
+    except (AttributeError, OSError):
+        pass
+
+
 def exit_if_orphaned(parent: int) -> None:
     if os.getppid() != parent:
         os._exit(0)

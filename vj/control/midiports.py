@@ -18,7 +18,7 @@ import time
 from collections import deque
 from dataclasses import dataclass
 
-from vj.children import detach_from_terminal, exit_if_orphaned
+from vj.children import ask_for_priority, detach_from_terminal, exit_if_orphaned
 
 RESCAN_S = 0.5
 """How often the child looks for ports that came or went: a re-plugged controller is back within this."""
@@ -81,6 +81,7 @@ def midi_main(request: MidiRequest, conn) -> None:
     ("ports", [names open now]) on every change; ("midi", (batch, received)) with the messages since the
     last batch and how many arrived before coalescing; ("alive", None) when quiet; ("error", reason)."""
     detach_from_terminal()
+    ask_for_priority()
     parent = os.getppid()
     try:
         import rtmidi

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import math
+import os
 import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -210,10 +211,23 @@ class Canvas:
         return self._grids[key]
 
 
+CHUNK_THREAD_NICE = 5
+"""How much lower than the rest of vj the chunk threads run: without real-time scheduling (a desktop
+without rtkit, a container) the JACK threads of the MIDI and audio children compete with them for the
+cores, and a JACK client late for its cycle loses that cycle's MIDI. The render waits on them anyway."""
+
+
+def _lower_priority() -> None:
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), CHUNK_THREAD_NICE)  # this thread only
+    except (AttributeError, OSError):
+        pass  # not Linux: every thread at one priority, as before
+
+
 @functools.cache
 def _chunk_threads(workers: int) -> ThreadPoolExecutor:
     """One pool per size for every canvas of the process (evolve draws nine nets a frame)."""
-    return ThreadPoolExecutor(workers, thread_name_prefix="vj-engine")
+    return ThreadPoolExecutor(workers, thread_name_prefix="vj-engine", initializer=_lower_priority)
 
 
 def _fused_kernel(device: torch.device):

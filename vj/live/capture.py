@@ -14,7 +14,7 @@ import os
 import time
 from dataclasses import dataclass
 
-from vj.children import detach_from_terminal, exit_if_orphaned
+from vj.children import ask_for_priority, detach_from_terminal, exit_if_orphaned
 from vj.live.ring import HEARTBEAT, OVERFLOWS, SharedRing
 from vj.timebase import ANALYSIS_RATE
 
@@ -119,6 +119,7 @@ def capture_main(request: CaptureRequest, conn) -> None:
     Messages to the parent: ("streaming", device dict), ("missing", reason), ("error", reason).
     """
     detach_from_terminal()
+    ask_for_priority()
     parent = os.getppid()
     ring = SharedRing(request.ring_channels, request.ring_capacity, name=request.ring_name)
     try:
