@@ -192,7 +192,8 @@ class VideoWriter:
                 if packet.dts is None:  # the demuxer's end-of-stream marker
                     continue
                 if packet.stream.type == "video":
-                    video_shift = packet.pts - self._first_pts if video_shift is None else video_shift
+                    if video_shift is None:  # the first frame's pts was given in frames: in the stream's ticks
+                        video_shift = packet.pts - round(self._first_pts / self.fps / packet.time_base)
                     packet.pts, packet.dts = packet.pts - video_shift, packet.dts - video_shift
                 else:
                     pts = self._audio_first_pts + audio_index * frame_size

@@ -119,46 +119,73 @@ def _stop_between_frames():
 
 
 def render_file(settings: RenderSettings, progress: bool = True) -> RenderResult:
-    """Render ``settings.audio`` to ``settings.output``; Ctrl-C keeps a playable file of what was done.
-
-    Four threads share the work (`vj.render.stages`): decode and analysis, the net, the look (this
-    thread, which owns the GL context), and encoding.
-    """
+    """Render ``settings.audio`` to ``settings.output``; Ctrl-C keeps a playable file of what was done."""
     settings.check()
     started = time.perf_counter()
     setup = _Setup(settings)
-    target = OffscreenTarget(setup.ctx, *setup.quality.look_size(settings.width, settings.height))
-    pngs = PngWriter(settings.frames_dir, (settings.width, settings.height)) if settings.frames_dir else None
-    settings.output.parent.mkdir(parents=True, exist_ok=True)
-    bar = tqdm(total=setup.expected_frames, unit="frame", desc="render", disable=not progress, file=sys.stderr,
-               smoothing=0.1)
-    done = 0
-    prepared = Ahead(setup.prepared(), depth=2, name="vj-net")
     try:
-        with _stop_between_frames() as stop, bar:
-            with VideoWriter(settings.output, settings.width, settings.height, settings.fps,
-                             preset=setup.quality.encoder_preset) as writer:
-                encoder = Behind(lambda item: _write(writer, pngs, *item), depth=4, name="vj-encode")
-                try:
-                    for index, frame, samples in prepared:
-                        if stop.requested:
-                            break
-                        setup.pipeline.present(frame, target.framebuffer)
-                        encoder.put((index, target.read(), samples))
-                        done += 1
-                        bar.update()
-                finally:
-                    prepared.close()
-                    encoder.finish()
-                if done == 0:
-                    raise VJError("stopped before the first frame; nothing was written")
+        done, complete = _render(setup, settings.output, _pngs(settings), setup.first, audio=True, progress=progress)
     finally:
         setup.release()
-    return RenderResult(settings.output, done, not stop.requested, time.perf_counter() - started)
+    return RenderResult(settings.output, done, complete, time.perf_counter() - started)
 
 
-def _write(writer: VideoWriter, pngs: PngWriter | None, index: int, rgb: np.ndarray, samples: np.ndarray) -> None:
-    writer.write_frame(rgb)
+def render_range(settings: RenderSettings, start: int, end: int, preroll: int, output: Path) -> int:
+    """Frames ``start`` to ``end`` (exclusive) of ``settings``'s render, picture only, into ``output``, each
+    at its place in the whole video (pts = frame - the render's first): `vj.render.segments` joins such
+    parts. The ``preroll`` frames before ``start`` are drawn and dropped, so trails have built up as in a
+    render from the start. Returns the frames written."""
+    setup = _Setup(settings)
+    try:
+        setup.first, setup.last = max(setup.first, start - preroll), end
+        done, _ = _render(setup, output, _pngs(settings), start, audio=False, progress=False)
+    finally:
+        setup.release()
+    return done
+
+
+def _pngs(settings: RenderSettings) -> PngWriter | None:
+    return PngWriter(settings.frames_dir, (settings.width, settings.height)) if settings.frames_dir else None
+
+
+def _render(setup: _Setup, output: Path, pngs: PngWriter | None, keep_from: int, audio: bool,
+            progress: bool) -> tuple[int, bool]:
+    """Four threads share the work (`vj.render.stages`): decode and analysis, the net, the look (this
+    thread, which owns the GL context), and encoding. Frames before ``keep_from`` are drawn, not kept.
+    Returns (frames kept, whether the render ran to its end)."""
+    settings = setup.settings
+    target = OffscreenTarget(setup.ctx, *setup.quality.look_size(settings.width, settings.height))
+    output.parent.mkdir(parents=True, exist_ok=True)
+    expected = setup.expected_frames
+    bar = tqdm(total=None if expected is None else expected - (keep_from - setup.first), unit="frame",
+               desc="render", disable=not progress, file=sys.stderr, smoothing=0.1)
+    done = 0
+    prepared = Ahead(setup.prepared(), depth=2, name="vj-net")
+    with _stop_between_frames() as stop, bar:
+        with VideoWriter(output, settings.width, settings.height, settings.fps,
+                         preset=setup.quality.encoder_preset, audio_channels=2 if audio else 0) as writer:
+            encoder = Behind(lambda item: _write(writer, pngs, setup.origin, *item), depth=4,
+                             name="vj-encode")
+            try:
+                for index, frame, samples in prepared:
+                    if stop.requested:
+                        break
+                    setup.pipeline.present(frame, target.framebuffer)
+                    if index >= keep_from:
+                        encoder.put((index, target.read(), samples if audio else samples[:0]))
+                        done += 1
+                        bar.update()
+            finally:
+                prepared.close()
+                encoder.finish()
+            if done == 0:
+                raise VJError("stopped before the first frame; nothing was written")
+    return done, not stop.requested
+
+
+def _write(writer: VideoWriter, pngs: PngWriter | None, origin: int, index: int, rgb: np.ndarray,
+           samples: np.ndarray) -> None:
+    writer.write_frame(rgb, index - origin)
     if len(samples):
         writer.write_audio(samples)
     if pngs:
@@ -177,6 +204,8 @@ class _Setup:
         self.source = open_audio(settings.audio)
         self.timebase = Timebase(settings.fps)
         self.first = self.timebase.frame_at(round(settings.start_s * self.timebase.sample_rate))
+        self.origin = self.first
+        """The frame at the video's time 0 (a part rendered apart keeps the whole video's timestamps)."""
         self.last = None
         if settings.duration_s is not None:
             self.last = self.first + max(1, round(settings.duration_s * float(settings.fps)))

@@ -1,0 +1,66 @@
+"""A render cut into parts rendered apart (with a pre-roll for the trails) and joined is the render made
+in one go: the same frames, byte for byte, in one MP4 with its sound."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from tests.render.test_render import decode, read_png
+from vj.audio.synth import write_audio
+from vj.render.offline import render_file
+from vj.render.segments import Part, plan_parts, preroll_frames, render_in_parts
+from vj.render.settings import RenderSettings
+
+FPS = Fraction(30)
+
+
+def test_parts_cover_the_range_and_preroll_long_enough_for_the_trails_to_fade():
+    parts = plan_parts(15, 100, FPS, feedback=0.0, seconds=1.0)
+    assert parts[0] == Part(15, 45, 0), "the first part starts the render: nothing to build up"
+    assert [(p.start, p.end) for p in parts] == [(15, 45), (45, 75), (75, 100)]
+    assert preroll_frames(0.0, FPS) == 30, "a second at least (the strobe limiter's window)"
+    assert 0.97 ** preroll_frames(0.97, FPS) <= 1 / 1024 < 0.97 ** (preroll_frames(0.97, FPS) - 1)
+
+
+@pytest.fixture(scope="module")
+def renders(tmp_path_factory, music):
+    """The same 12 s with trails and evolution on, rendered whole and in 3 s parts."""
+    base = tmp_path_factory.mktemp("parts")
+    audio = base / "music.wav"
+    write_audio(audio, music)
+    common = dict(audio=audio, width=160, height=90, fps=FPS, device="cpu", evolution=1.0,
+                  params=(("feedback", 0.9),))
+    whole = RenderSettings(output=base / "whole.mp4", frames_dir=base / "whole", **common)
+    render_file(whole, progress=False)
+    apart = RenderSettings(output=base / "joined.mp4", frames_dir=base / "apart", **common)
+    parts = plan_parts(0, 360, FPS, feedback=0.9, seconds=3.0)
+    assert parts[2].start - parts[2].preroll > 0, "the pre-roll starts mid-render, not at frame 0"
+    (base / "work").mkdir()
+    assert render_in_parts(apart, parts, base / "work") == 360
+    return whole, apart, parts
+
+
+def test_parts_rendered_apart_draw_the_frames_of_one_render(renders):
+    whole, apart, _ = renders
+    names = sorted(p.name for p in whole.frames_dir.iterdir())
+    assert len(names) == 360 and names == sorted(p.name for p in apart.frames_dir.iterdir())
+    differing = [n for n in names if (whole.frames_dir / n).read_bytes() != (apart.frames_dir / n).read_bytes()]
+    assert differing == []
+
+
+def test_the_joined_video_plays_whole_with_its_sound(renders):
+    whole, apart, parts = renders
+    one, joined = decode(whole.output), decode(apart.output)
+    assert len(joined.frames) == 360 and joined.average_rate == FPS
+    assert joined.audio_duration_s == pytest.approx(12.0, abs=0.03)
+    drawn = lambda k: read_png(apart.frames_dir / f"frame_{k:06d}.png").astype(int)  # noqa: E731
+    error = lambda video, k, drawn_k: np.abs(video.frames[k].astype(int) - drawn(drawn_k)).mean()  # noqa: E731
+    for part in parts[1:]:  # at the seams, where one encode ends and the next begins: in place, as sharp
+        for k in (part.start - 1, part.start, part.start + 1):
+            assert min(range(k - 2, k + 3), key=lambda j: error(joined, k, j)) == k
+            assert error(joined, k, k) < error(one, k, k) + 1.0
+    assert joined.audio.shape == one.audio.shape
+    np.testing.assert_allclose(joined.audio, one.audio, atol=1e-4)

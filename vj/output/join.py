@@ -1,0 +1,69 @@
+"""One MP4 from parts rendered apart: their H.264 packets copied in order (no re-encode), the sound encoded
+once beside them.
+
+Each part (`vj.render.offline.render_range`) is its own encode, so it starts with a keyframe, and its
+frames carry their place in the whole video: with the same encoder settings the parts' decode times then
+follow on from each other as one encode's would (x264 delays decode times by the same B-frames in every
+part), and the packets go into one stream unchanged.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+
+from vj.errors import VJError
+
+
+def join_parts(parts: list[Path], output: Path, audio: Iterable[np.ndarray], sample_rate: int = 48000,
+               audio_bitrate: int = 192_000) -> int:
+    """Write ``output`` from the video ``parts`` (in order) and the stereo float32 blocks of ``audio``;
+    written under a temporary name and renamed into place. Returns the frames joined."""
+    if not parts:
+        raise VJError("no rendered parts to join")
+    finishing = output.with_name(output.stem + ".joining.mp4")
+    frames = 0
+    try:
+        with av.open(str(parts[0])) as first, \
+                av.open(str(finishing), "w", format="mp4", container_options={"movflags": "faststart"}) as out:
+            video = out.add_stream_from_template(first.streams.video[0])
+            sound = out.add_stream("aac", rate=sample_rate, layout="stereo")
+            sound.bit_rate = audio_bitrate
+            for part in parts:
+                frames += _copy_video(part, video, out)
+            _encode_audio(audio, sound, out, sample_rate)
+        os.replace(finishing, output)
+    finally:
+        finishing.unlink(missing_ok=True)
+    return frames
+
+
+def _copy_video(part: Path, video: av.VideoStream, out: av.container.OutputContainer) -> int:
+    frames = 0
+    with av.open(str(part)) as source:
+        for packet in source.demux(source.streams.video[0]):
+            if packet.dts is None:  # the demuxer's end-of-stream marker
+                continue
+            packet.stream = video
+            out.mux(packet)
+            frames += 1
+    return frames
+
+
+def _encode_audio(blocks: Iterable[np.ndarray], sound: av.AudioStream, out: av.container.OutputContainer,
+                  sample_rate: int) -> None:
+    written = 0
+    for block in blocks:
+        if not len(block):
+            continue
+        frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(block.T, dtype=np.float32), format="fltp",
+                                           layout="stereo")
+        frame.sample_rate, frame.pts, frame.time_base = sample_rate, written, Fraction(1, sample_rate)
+        out.mux(sound.encode(frame))
+        written += len(block)
+    out.mux(sound.encode(None))
