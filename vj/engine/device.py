@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import os
 import sys
@@ -46,9 +47,11 @@ def load_triton_first() -> None:
         pass
 
 
+@functools.cache
 def physical_cores() -> int:
     """Cores this process may run on, counting a core's hyper-threads once (they share its vector units,
-    which a matrix product keeps busy: a second thread on a core only contends)."""
+    which a matrix product keeps busy: a second thread on a core only contends). Read once: every canvas
+    asks (`vj evolve` makes nine a pick)."""
     allowed = os.sched_getaffinity(0)
     cores, cpu, physical = set(), None, "0"
     try:

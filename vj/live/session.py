@@ -137,7 +137,7 @@ class LiveSession:
         on_gpu = select_device(settings.device)[0].type == "cuda"
         # Half the cores for the net on a CPU: the rest go to GL (a software rasterizer without a GPU), the
         # display server and audio. On two cores, a second engine thread made every frame slower, not faster.
-        workers = 1 if on_gpu else max(1, (os.cpu_count() or 2) // 2)
+        workers = max(1, (os.cpu_count() or 2) // 2)
         self._net = settings.net if on_gpu or settings.net is not None else CPU_NET
         if self._net != settings.net:
             self.preset = resolve_preset(settings.preset, settings.seed, settings.evolution, self._net)

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from fractions import Fraction
 from pathlib import Path
 
 import av
 import numpy as np
 
 from vj.errors import VJError
+from vj.output.video import audio_frame
 
 
 def join_parts(parts: list[Path], output: Path, audio: Iterable[np.ndarray], sample_rate: int = 48000,
@@ -61,9 +61,6 @@ def _encode_audio(blocks: Iterable[np.ndarray], sound: av.AudioStream, out: av.c
     for block in blocks:
         if not len(block):
             continue
-        frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(block.T, dtype=np.float32), format="fltp",
-                                           layout="stereo")
-        frame.sample_rate, frame.pts, frame.time_base = sample_rate, written, Fraction(1, sample_rate)
-        out.mux(sound.encode(frame))
+        out.mux(sound.encode(audio_frame(block, "stereo", sample_rate, written)))
         written += len(block)
     out.mux(sound.encode(None))

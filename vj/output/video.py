@@ -68,6 +68,14 @@ def _video_options(codec: str, crf: int, preset: str) -> dict[str, str]:
     return {"crf": str(crf), "preset": preset}
 
 
+def audio_frame(samples: np.ndarray, layout, sample_rate: int, pts: int) -> av.AudioFrame:
+    """(k, channels) float32 samples as an encoder's input frame starting at sample ``pts``."""
+    frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(samples.T, dtype=np.float32), format="fltp",
+                                       layout=layout)
+    frame.sample_rate, frame.pts, frame.time_base = sample_rate, pts, Fraction(1, sample_rate)
+    return frame
+
+
 class VideoWriter:
     """H.264 (yuv420p) + AAC in MP4, written crash-safe."""
 
@@ -138,11 +146,7 @@ class VideoWriter:
             raise ValueError(f"audio must be (k, {self.audio_channels}), got {samples.shape}")
         if not len(samples):
             return
-        planar = np.ascontiguousarray(samples.T, dtype=np.float32)
-        frame = av.AudioFrame.from_ndarray(planar, format="fltp", layout=self._audio.layout)
-        frame.sample_rate = self.sample_rate
-        frame.pts = self._samples_written
-        frame.time_base = Fraction(1, self.sample_rate)
+        frame = audio_frame(samples, self._audio.layout, self.sample_rate, self._samples_written)
         self._mux_audio(self._audio.encode(frame))
         self._samples_written += len(samples)
 
