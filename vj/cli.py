@@ -56,6 +56,13 @@ def _build_parser() -> argparse.ArgumentParser:
                         metavar="NAME=VALUE", help="hold a live parameter at VALUE, e.g. --set zoom=1.5 "
                         "(repeatable; `vj params` lists them)")
     _strobe_limit_option(render)
+    render.add_argument("--cluster", metavar="local[:N]|auto|ray://HOST:PORT", help="render in parts on a Ray "
+                        "cluster and join them (needs `pip install 'vj[cluster]'`): local:N starts N workers on "
+                        "this machine, auto joins the cluster in RAY_ADDRESS or started here with `ray start "
+                        "--head`; the same frames as without it. Run the same command again after a crash or "
+                        "Ctrl-C and finished parts are reused")
+    render.add_argument("--chunk", type=float, default=10.0, metavar="S", help="seconds of video per part with "
+                        "--cluster (default 10)")
     render.add_argument("--force", action="store_true", help="overwrite the output file if it exists")
     render.add_argument("--quiet", action="store_true", help="no progress bars")
     render.set_defaults(run=_render)
@@ -252,6 +259,8 @@ def _render(args: argparse.Namespace) -> int:
         net=args.net, frames_dir=args.frames, start_s=args.start, duration_s=args.duration, force=args.force,
         params=tuple(args.params), strobe_limit=args.strobe_limit, quality=args.quality or "normal",
     )
+    if args.cluster is not None:
+        return _render_on_cluster(settings, args)
     result = render_file(settings, progress=not args.quiet)
     seconds = result.frames / float(settings.fps)
     speed = seconds / result.seconds if result.seconds else 0.0
@@ -260,6 +269,22 @@ def _render(args: argparse.Namespace) -> int:
         return 130
     print(f"wrote {result.output} ({result.frames} frames, {seconds:.1f} s at {width}x{height}, "
           f"{settings.fps} fps) in {result.seconds:.1f} s, {speed:.2f}x real time")
+    return 0
+
+
+def _render_on_cluster(settings, args: argparse.Namespace) -> int:
+    from vj.render.cluster import render_on_cluster
+
+    result = render_on_cluster(settings, args.cluster, args.chunk, progress=not args.quiet)
+    if not result.complete:
+        print(f"vj: stopped; the finished parts are kept beside {result.output}: run the same command again "
+              "to render only the rest", file=sys.stderr)
+        return 130
+    seconds = result.frames / float(settings.fps)
+    print(f"wrote {result.output} ({result.frames} frames, {seconds:.1f} s at {settings.width}x{settings.height}, "
+          f"{settings.fps} fps) in {result.seconds:.1f} s, {seconds / result.seconds:.2f}x real time, on "
+          f"{result.workers} workers in {result.parts} parts ({result.reused} reused, {result.restarts} run again); analysis "
+          f"{result.analysis_s:.1f} s, object store {result.transfer_s * 1000:.0f} ms, join {result.join_s:.1f} s")
     return 0
 
 

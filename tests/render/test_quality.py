@@ -10,7 +10,10 @@ import pytest
 from vj.cli import main
 from vj.look.headless import OffscreenTarget
 from vj.output.frames import PngWriter
-from vj.render.offline import _FrameStream, _Setup
+from vj.audio.decode import open_audio
+from vj.audio.framestream import FrameStream
+from vj.render.offline import _Setup
+from vj.render.plan import plan_render
 from vj.render.quality import quality_for
 from vj.render.settings import RenderSettings
 from vj.render.stages import Ahead, Behind
@@ -24,11 +27,12 @@ def test_the_threaded_render_draws_what_a_frame_by_frame_loop_draws(click_wav: P
                               duration_s=1.5, frames_dir=tmp_path / "threaded")
     assert main(["render", str(click_wav), "-o", str(settings.output), "--res", "160x90", "--net", "16x3",
                  "--duration", "1.5", "--frames", str(settings.frames_dir), "--quiet"]) == 0
-    setup = _Setup(settings)
-    target = OffscreenTarget(setup.ctx, *setup.quality.look_size(160, 90))
+    plan = plan_render(settings)
+    setup = _Setup(plan, plan.params(), 45)
+    target = OffscreenTarget(setup.ctx, *plan.quality.look_size(160, 90))
     pngs = PngWriter(tmp_path / "plain", (160, 90))
     try:
-        for index, features, _ in _FrameStream(setup.source, setup.timebase, setup.first, setup.last):
+        for index, features, _ in FrameStream(open_audio(click_wav), plan.timebase, plan.first, plan.last):
             setup.params.advance(features.time)
             setup.pipeline.draw(features, setup.internal, target.framebuffer, setup.params)
             pngs.write(index, target.read())

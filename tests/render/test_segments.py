@@ -1,5 +1,7 @@
-"""A render cut into parts rendered apart (with a pre-roll for the trails) and joined is the render made
-in one go: the same frames, byte for byte, in one MP4 with its sound."""
+"""A render cut into parts drawn apart (each from the analysis and parameters its driver hands it, with a
+pre-roll for the trails) and joined is the render made in one go: the same frames, byte for byte, in one
+MP4 with its sound. Here the parts are drawn one after another in this process; tests/render/
+test_cluster.py draws them on Ray workers."""
 
 from __future__ import annotations
 
@@ -9,9 +11,15 @@ import numpy as np
 import pytest
 
 from tests.render.test_render import decode, read_png
+from vj.audio.decode import open_audio
+from vj.audio.features import feature_rows
+from vj.audio.framestream import FrameStream
+from vj.output.frames import PngWriter
+from vj.output.join import join_parts
 from vj.audio.synth import write_audio
 from vj.render.offline import render_file
-from vj.render.segments import Part, plan_parts, preroll_frames, render_in_parts
+from vj.render.plan import plan_render
+from vj.render.segments import Part, cut_render, plan_parts, preroll_frames, render_job
 from vj.render.settings import RenderSettings
 
 FPS = Fraction(30)
@@ -23,11 +31,13 @@ def test_parts_cover_the_range_and_preroll_long_enough_for_the_trails_to_fade():
     assert [(p.start, p.end) for p in parts] == [(15, 45), (45, 75), (75, 100)]
     assert preroll_frames(0.0, FPS) == 30, "a second at least (the strobe limiter's window)"
     assert 0.97 ** preroll_frames(0.97, FPS) <= 1 / 1024 < 0.97 ** (preroll_frames(0.97, FPS) - 1)
+    late = plan_parts(15, 100, FPS, feedback=0.97, seconds=1.0)
+    assert [p.preroll for p in late] == [0, 30, 60], "a pre-roll never reaches before the render's first frame"
 
 
 @pytest.fixture(scope="module")
 def renders(tmp_path_factory, music):
-    """The same 12 s with trails and evolution on, rendered whole and in 3 s parts."""
+    """The same 12 s with trails and evolution on, rendered whole and as 3 s parts drawn apart."""
     base = tmp_path_factory.mktemp("parts")
     audio = base / "music.wav"
     write_audio(audio, music)
@@ -36,14 +46,23 @@ def renders(tmp_path_factory, music):
     whole = RenderSettings(output=base / "whole.mp4", frames_dir=base / "whole", **common)
     render_file(whole, progress=False)
     apart = RenderSettings(output=base / "joined.mp4", frames_dir=base / "apart", **common)
-    parts = plan_parts(0, 360, FPS, feedback=0.9, seconds=3.0)
+    plan = plan_render(apart)
+    source = open_audio(audio)
+    table = feature_rows([f for _, f, _ in FrameStream(source, plan.timebase, plan.first, plan.last)])
+    parts = plan_parts(0, len(table), FPS, feedback=0.9, seconds=3.0)
     assert parts[2].start - parts[2].preroll > 0, "the pre-roll starts mid-render, not at frame 0"
-    (base / "work").mkdir()
-    assert render_in_parts(apart, parts, base / "work") == 360
+    paths, pngs = [], PngWriter(apart.frames_dir)
+    for job in reversed(cut_render(plan, table, parts, pngs=True)):  # out of order, as workers finish
+        result = render_job(job, table, lambda n: None)
+        for index, png in result.pngs:
+            pngs.put(index, png)
+        paths.insert(0, base / f"part-{job.number}.mp4")
+        paths[0].write_bytes(result.video)
+    assert join_parts(paths, apart.output, source.span(0, plan.timebase.frame_start(len(table)))) == 360
     return whole, apart, parts
 
 
-def test_parts_rendered_apart_draw_the_frames_of_one_render(renders):
+def test_parts_drawn_apart_are_the_frames_of_one_render(renders):
     whole, apart, _ = renders
     names = sorted(p.name for p in whole.frames_dir.iterdir())
     assert len(names) == 360 and names == sorted(p.name for p in apart.frames_dir.iterdir())

@@ -88,6 +88,17 @@ class AudioSource:
         if done == 0:
             raise VJError(f"{self.path}: contains no audio samples; pass a file with sound in it")
 
+    def span(self, begin: int, end: int) -> Iterator[np.ndarray]:
+        """The blocks of samples ``begin`` to ``end`` (exclusive; past the file's end: to its end)."""
+        position = 0
+        for block in self.blocks():
+            low, high = max(begin, position), min(end, position + len(block))
+            if high > low:
+                yield block[low - position : high - position]
+            position += len(block)
+            if position >= end:
+                return
+
 
 def _resampled(frames: Iterator[av.AudioFrame]) -> Iterator[av.AudioFrame]:
     """Any rate, sample format and layout -> 48 kHz stereo "flt" (mono copied to both sides, 5.1 downmixed).

@@ -40,6 +40,16 @@ class FrameFeatures:
         """The nine CPPN features as float32, in FEATURE_NAMES order."""
         return np.array([getattr(self, name) for name in FEATURE_NAMES], dtype=np.float32)
 
+    @classmethod
+    def from_row(cls, row: np.ndarray) -> FrameFeatures:
+        """The frame of one row of `feature_rows` (float64 holds every field exactly)."""
+        return cls(int(row[0]), *(float(value) for value in row[1:]))
+
+
+def feature_rows(frames: list[FrameFeatures]) -> np.ndarray:
+    """(frames, fields) float64, one row a frame in field order: features in one array, to hand over whole."""
+    return np.array([astuple(f) for f in frames], dtype=np.float64).reshape(len(frames), len(fields(FrameFeatures)))
+
 
 @dataclass(frozen=True)
 class Beat:
@@ -55,7 +65,7 @@ class FeatureTable:
     def __init__(self, frames: list[FrameFeatures], beats: list[Beat]):
         self.beats = beats
         names = [f.name for f in fields(FrameFeatures)]
-        rows = np.array([astuple(f) for f in frames], dtype=np.float64).reshape(len(frames), len(names))
+        rows = feature_rows(frames)
         self.columns = {name: rows[:, i] for i, name in enumerate(names)}
         self._frames = frames
 

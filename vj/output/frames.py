@@ -31,8 +31,15 @@ class PngWriter:
         codec = av.CodecContext.create("png", "w")  # one per image: a PNG is a whole file, no state to keep
         codec.width, codec.height, codec.pix_fmt = frame.width, frame.height, "rgb24"
         packets = codec.encode(frame) + codec.encode(None)
-        path = self.directory / f"frame_{index:06d}.png"
+        return self.put(index, b"".join(bytes(p) for p in packets))
+
+    def path(self, index: int) -> Path:
+        return self.directory / f"frame_{index:06d}.png"
+
+    def put(self, index: int, png: bytes) -> Path:
+        """Write frame ``index`` from a PNG file already encoded (by a worker elsewhere); returns its path."""
+        path = self.path(index)
         tmp = path.with_suffix(".png.tmp")
-        tmp.write_bytes(b"".join(bytes(p) for p in packets))
+        tmp.write_bytes(png)
         tmp.replace(path)  # a reader (or a crash) never sees half a PNG
         return path

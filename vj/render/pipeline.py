@@ -35,6 +35,7 @@ from vj.control.params import Params
 from vj.control.standard import apply_preset
 from vj.engine.cppn import Canvas, frame_inputs
 from vj.engine.device import select_device
+from vj.engine.net import Layers
 from vj.look.look import Look, LookParams, look_controls
 from vj.look.strobe import DEFAULT_MAX_PER_S
 from vj.presets import Preset
@@ -110,16 +111,18 @@ class FramePipeline:
         mixed: let nets run their last layers in bf16 where that keeps the picture (`vj.engine.forward`).
         compiled: run the net under torch.compile (offline: a new net pattern compiles for seconds).
         workers: chunks the net runs at once on the CPU (`vj.engine.cppn.Canvas`); None: one per core.
+        weights: the preset's pinned weights, already read (None: the preset reads its own file, if any).
     """
 
     def __init__(self, preset: Preset, device: str, ctx: moderngl.Context, net: str | None = None,
                  watch_shaders: bool = False, strobe_limit: float = DEFAULT_MAX_PER_S, mixed: bool = True,
-                 compiled: bool = False, workers: int | None = None):
+                 compiled: bool = False, workers: int | None = None, weights: Layers | None = None):
         self._device = select_device(device)
         self.mixed = mixed
         self.canvas = Canvas(*self._device, compiled=compiled, workers=workers)
         self.preset = preset
-        self.engine = build_net(preset, self._device, mixed=mixed)
+        pinned = None if weights is None else (preset.engine.net, weights)
+        self.engine = build_net(preset, self._device, net=pinned, mixed=mixed)
         self.look = Look(ctx, preset.look, watch_shaders, strobe_limit)
         self.device_frames = self._device[0].type == "cuda" and device_frames_available(ctx)
         """Whether frames go from CUDA into the look's textures directly (`vj.render.interop`)."""

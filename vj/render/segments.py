@@ -1,27 +1,31 @@
 """A render cut into parts that are rendered apart and joined into the video one render makes.
 
-Every frame is a function of (preset, seed, frame index, the features up to it), except what the look
-carries from frame to frame: the trails. A part therefore starts drawing `preroll_frames` before its
-first kept frame, long enough for the trails of a cold start to fade below an 8-bit level; from there
-its pictures are those of a render from the start, byte for byte (tested). Parts are cut every
-`PART_S` seconds; each is its own encode, so each starts with a keyframe and the join copies packets.
+Every frame is a function of (preset, seed, frame index, the features and the live parameters up to it),
+except what the look carries from frame to frame: the trails. So the process that cuts the render
+(a cluster's driver) analyses the audio once and walks the parameters through every frame; each part
+gets its frames' features and the parameters as they stood before its first frame (a checkpoint, so the
+integrals behind the evolution walk and the rotation reach it exact, not summed again from another
+start). A part starts drawing `preroll_frames` before its first kept frame, long enough for the trails
+of a cold start to fade below an 8-bit level; from there its pictures are those of a render from the
+start, byte for byte (tested). Each part is its own encode, so it starts with a keyframe and the join
+copies packets (`vj.output.join`).
 """
 
 from __future__ import annotations
 
+import copy
 import math
-from collections.abc import Iterator
-from dataclasses import dataclass
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, fields
 from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 
-from vj.audio.decode import open_audio
-from vj.output.join import join_parts
-from vj.render.offline import render_range
-from vj.render.settings import RenderSettings
-from vj.timebase import Timebase
+from vj.audio.features import FrameFeatures
+from vj.control.params import Params
+from vj.render.plan import RenderPlan
 
 PART_S = 10.0
 """Seconds of video per part: long enough that the pre-roll is a small share, short enough to spread."""
@@ -40,6 +44,10 @@ class Part:
     preroll: int
     """Frames drawn before ``start`` and dropped."""
 
+    def seconds(self, fps: Fraction) -> str:
+        """'20.0-30.0 s': where the part lies, for people."""
+        return f"{float(self.start / fps):.1f}-{float(self.end / fps):.1f} s"
+
 
 def preroll_frames(feedback: float, fps: Fraction) -> int:
     """Frames after which trails kept at ``feedback`` per frame have faded to `FADE_LEVEL`."""
@@ -50,31 +58,67 @@ def preroll_frames(feedback: float, fps: Fraction) -> int:
 
 
 def plan_parts(first: int, last: int, fps: Fraction, feedback: float, seconds: float = PART_S) -> list[Part]:
-    """Frames ``first`` to ``last`` (exclusive) in parts of ``seconds``; the first part needs no pre-roll."""
+    """Frames ``first`` to ``last`` (exclusive) in parts of ``seconds``. A pre-roll never reaches back
+    before ``first``, where a render from the start begins cold too; the first part needs none."""
     step = max(1, round(seconds * fps))
     preroll = preroll_frames(feedback, fps)
-    return [Part(start, min(start + step, last), 0 if start == first else preroll)
-            for start in range(first, last, step)]
+    return [Part(start, min(start + step, last), min(preroll, start - first)) for start in range(first, last, step)]
 
 
-def render_in_parts(settings: RenderSettings, parts: list[Part], workdir: Path) -> int:
-    """Render ``parts`` of ``settings`` one after another into ``workdir`` and join them into
-    ``settings.output`` with the sound of their frames. Returns the frames written."""
-    paths = []
-    for number, part in enumerate(parts):
-        path = workdir / f"part-{number:05d}.mp4"
-        render_range(settings, part.start, part.end, part.preroll, path)
-        paths.append(path)
-    timebase = Timebase(settings.fps)
-    return join_parts(paths, settings.output, _audio(settings, timebase, parts[0].start, parts[-1].end))
+@dataclass(frozen=True)
+class PartJob:
+    """What one part is a function of, beside its features: all a worker anywhere needs to draw it."""
+
+    number: int
+    part: Part
+    plan: RenderPlan
+    plan_frames: int
+    """The whole render's length (it decides whether the net is compiled, which changes its rounding)."""
+    params: Params
+    """The live parameters before the part's first drawn frame (its pre-roll's first)."""
+    rows: tuple[int, int]
+    """The part's drawn frames as rows of the render's feature table."""
+    pngs: bool
+    """Whether to send each kept frame back as a PNG too (``--frames``)."""
 
 
-def _audio(settings: RenderSettings, timebase: Timebase, first: int, last: int) -> Iterator[np.ndarray]:
-    """The stereo samples of frames ``first`` to ``last``, block by block, as the render heard them."""
-    begin, end = timebase.frame_start(first), timebase.frame_start(last)
-    position = 0
-    for block in open_audio(settings.audio).blocks():
-        lo, hi = max(begin, position), min(end, position + len(block))
-        if hi > lo:
-            yield block[lo - position : hi - position]
-        position += len(block)
+@dataclass(frozen=True)
+class PartResult:
+    video: bytes
+    """An MP4 of the part's kept frames, picture only, at their place in the whole video."""
+    pngs: tuple[tuple[int, bytes], ...]
+    """(frame index, PNG file) per kept frame, when asked for."""
+
+
+def cut_render(plan: RenderPlan, table: np.ndarray, parts: list[Part], pngs: bool) -> list[PartJob]:
+    """The jobs of ``parts``, from the render's feature table (`feature_rows` of frames ``plan.first``
+    on): the parameters are walked through every frame once and checkpointed where each part starts."""
+    params = plan.params()
+    starts = {part.start - part.preroll: number for number, part in enumerate(parts)}
+    checkpoints: dict[int, Params] = {}
+    for row, t in enumerate(table[:, _TIME_COLUMN]):
+        if plan.first + row in starts:
+            checkpoints[starts[plan.first + row]] = copy.deepcopy(params)
+        params.advance(float(t))
+    return [PartJob(number, part, plan, len(table), checkpoints[number],
+                    (part.start - part.preroll - plan.first, part.end - plan.first), pngs)
+            for number, part in enumerate(parts)]
+
+
+_TIME_COLUMN = [f.name for f in fields(FrameFeatures)].index("time")
+
+
+def render_job(job: PartJob, table: np.ndarray, on_frame: Callable[[int], None]) -> PartResult:
+    """Draw ``job`` from its rows of ``table`` (in a worker); ``on_frame(1)`` for every frame kept."""
+    from vj.engine.device import load_triton_first
+    from vj.render.offline import render_part
+
+    load_triton_first()  # before this process's first GL context (see its docstring)
+    features = (FrameFeatures.from_row(row) for row in table[job.rows[0] : job.rows[1]])
+    with tempfile.TemporaryDirectory(prefix="vj-part-") as work:
+        video, frames = Path(work) / "part.mp4", Path(work) / "frames" if job.pngs else None
+        render_part(job.plan, copy.deepcopy(job.params), features, job.part.start, job.plan_frames, video, frames,
+                    on_frame)
+        pngs = () if frames is None else tuple(
+            (int(path.stem.rpartition("_")[2]), path.read_bytes()) for path in sorted(frames.glob("*.png")))
+        return PartResult(video.read_bytes(), pngs)
