@@ -49,7 +49,8 @@ def _build_parser() -> argparse.ArgumentParser:
                         "net at full size, every layer in full precision)")
     render.add_argument("--scale", type=float, help="CPPN resolution relative to the output; the look upscales "
                         "(default: the quality's)")
-    render.add_argument("--frames", type=Path, metavar="DIR", help="also write numbered PNG frames to DIR")
+    render.add_argument("--frames", type=Path, metavar="DIR", help="also write numbered PNG frames to DIR "
+                        "(a replay: numbered by their frame in the output)")
     render.add_argument("--start", type=float, default=0.0, metavar="S", help="start at S seconds into the audio")
     render.add_argument("--duration", type=float, metavar="S", help="render only S seconds")
     render.add_argument("--set", dest="params", type=_param_value, action="append", default=[],
@@ -239,7 +240,7 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-_SHOW_OPTIONS = ("preset", "seed", "evolution", "net", "frames", "duration", "params", "quality")
+_SHOW_OPTIONS = ("preset", "seed", "evolution", "net", "duration", "params", "quality")
 """What a replay takes from its show, never from the command line."""
 
 
@@ -260,7 +261,9 @@ def _render(args: argparse.Namespace) -> int:
         params=tuple(args.params), strobe_limit=args.strobe_limit, quality=args.quality or "normal",
     )
     if args.cluster is not None:
-        return _render_on_cluster(settings, args)
+        from vj.render.cluster import render_on_cluster
+
+        return _cluster_summary(render_on_cluster(settings, args.cluster, args.chunk, progress=not args.quiet))
     result = render_file(settings, progress=not args.quiet)
     seconds = result.frames / float(settings.fps)
     speed = seconds / result.seconds if result.seconds else 0.0
@@ -272,18 +275,14 @@ def _render(args: argparse.Namespace) -> int:
     return 0
 
 
-def _render_on_cluster(settings, args: argparse.Namespace) -> int:
-    from vj.render.cluster import render_on_cluster
-
-    result = render_on_cluster(settings, args.cluster, args.chunk, progress=not args.quiet)
+def _cluster_summary(result) -> int:
+    """What a render or replay on a cluster made, in one line (or how to go on after Ctrl-C)."""
     if not result.complete:
         print(f"vj: stopped; the finished parts are kept beside {result.output}: run the same command again "
               "to render only the rest", file=sys.stderr)
         return 130
-    seconds = result.frames / float(settings.fps)
-    print(f"wrote {result.output} ({result.frames} frames, {seconds:.1f} s at {settings.width}x{settings.height}, "
-          f"{settings.fps} fps) in {result.seconds:.1f} s, {seconds / result.seconds:.2f}x real time, on "
-          f"{result.workers} workers in {result.parts} parts ({result.reused} reused, {result.restarts} run again); analysis "
+    print(f"wrote {result.output} ({result.frames} frames) in {result.seconds:.1f} s, {result.frames / result.seconds:.2f} "
+          f"frames/s, on {result.workers} workers in {result.parts} parts ({result.reused} reused, {result.restarts} run again); analysis "
           f"{result.analysis_s:.1f} s, object store {result.transfer_s * 1000:.0f} ms, join {result.join_s:.1f} s")
     return 0
 
@@ -300,7 +299,12 @@ def _replay(args: argparse.Namespace) -> int:
         option = "--" + (given[0] if given else "start").replace("params", "set")
         raise VJError(f"vj render --replay: {option} cannot be used with a replay; the show sets it")
     settings = ReplaySettings(args.replay, args.output, parse_resolution(args.res) if args.res else None,
-                              parse_fps(args.fps) if args.fps else None, args.scale, args.device, args.force)
+                              parse_fps(args.fps) if args.fps else None, args.scale, args.device, args.force,
+                              args.frames)
+    if args.cluster is not None:
+        from vj.render.cluster import replay_on_cluster
+
+        return _cluster_summary(replay_on_cluster(settings, args.cluster, args.chunk, progress=not args.quiet))
     result = replay_show(settings, progress=not args.quiet)
     print(f"wrote {result.output} ({result.frames} frames) in {result.seconds:.0f} s")
     return 0

@@ -84,9 +84,22 @@ def test_a_recorded_show_replays_to_the_same_frames(live_env, jack, tmp_path):
     replay = tmp_path / "replay.mp4"
     started = time.monotonic()
     result = subprocess.run([sys.executable, "-m", "vj", "render", "--replay", show.with_suffix(".vjlog"), "-o", replay,
-                             "--quiet"], env=live_env, capture_output=True, text=True, timeout=300)
+                             "--frames", tmp_path / "replayed", "--quiet"], env=live_env, capture_output=True,
+                            text=True, timeout=300)
     replay_s = time.monotonic() - started
     assert result.returncode == 0, result.stderr
+
+    # The same replay on two Ray workers in 4 s parts (each replays the controls from the show's start and
+    # draws from its pre-roll): the same pictures, byte for byte, morph and knobs included.
+    cluster = subprocess.run([sys.executable, "-m", "vj", "render", "--replay", show.with_suffix(".vjlog"), "-o",
+                              tmp_path / "cluster.mp4", "--frames", tmp_path / "cluster", "--quiet", "--cluster",
+                              "local:2", "--chunk", "4"], env=live_env, capture_output=True, text=True, timeout=300)
+    assert cluster.returncode == 0, cluster.stderr
+    pngs = sorted(path.name for path in (tmp_path / "replayed").glob("*.png"))
+    assert len(pngs) >= 0.9 * 10 * FPS and pngs == sorted(path.name for path in (tmp_path / "cluster").glob("*.png"))
+    differing = [name for name in pngs if (tmp_path / "replayed" / name).read_bytes() != (tmp_path / "cluster" / name).read_bytes()]
+    assert differing == [], f"{len(differing)} of {len(pngs)} frames differ on the cluster, first {differing[:3]}"
+    assert sorted(decoded_frames(tmp_path / "cluster.mp4")) == sorted(decoded_frames(replay))
 
     live, again = decoded_frames(show), decoded_frames(replay)
     common = sorted(set(live) & set(again))

@@ -19,7 +19,7 @@ from vj.output.join import join_parts
 from vj.audio.synth import write_audio
 from vj.render.offline import render_file
 from vj.render.plan import plan_render
-from vj.render.segments import Part, cut_render, plan_parts, preroll_frames, render_job
+from vj.render.segments import Part, cut_render, plan_parts, preroll_frames
 from vj.render.settings import RenderSettings
 
 FPS = Fraction(30)
@@ -53,7 +53,7 @@ def renders(tmp_path_factory, music):
     assert parts[2].start - parts[2].preroll > 0, "the pre-roll starts mid-render, not at frame 0"
     paths, pngs = [], PngWriter(apart.frames_dir)
     for job in reversed(cut_render(plan, table, parts, pngs=True)):  # out of order, as workers finish
-        result = render_job(job, table, lambda n: None)
+        result = job.draw(table, lambda n: None)
         for index, png in result.pngs:
             pngs.put(index, png)
         paths.insert(0, base / f"part-{job.number}.mp4")

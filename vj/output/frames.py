@@ -12,6 +12,12 @@ import av
 import numpy as np
 
 
+FAST_PNG = {"compression_level": "1", "pred": "sub"}
+"""zlib's fastest level after a left-neighbour filter: a 720p frame in 17 ms instead of FFmpeg's default
+134 ms (here), for files a third larger. Frames are an intermediate for other tools, written as fast as
+a render makes them (at the default a 4K render with --frames waited on its PNGs)."""
+
+
 class PngWriter:
     """Writes ``frame_000123.png`` files into one directory; the index, not call order, names each file."""
 
@@ -30,6 +36,7 @@ class PngWriter:
             frame = frame.reformat(width=self.size[0], height=self.size[1], interpolation="BILINEAR")
         codec = av.CodecContext.create("png", "w")  # one per image: a PNG is a whole file, no state to keep
         codec.width, codec.height, codec.pix_fmt = frame.width, frame.height, "rgb24"
+        codec.options = dict(FAST_PNG)
         packets = codec.encode(frame) + codec.encode(None)
         return self.put(index, b"".join(bytes(p) for p in packets))
 

@@ -20,10 +20,10 @@ from vj.errors import VJError
 from vj.output.video import audio_frame
 
 
-def join_parts(parts: list[Path], output: Path, audio: Iterable[np.ndarray], sample_rate: int = 48000,
-               audio_bitrate: int = 192_000) -> int:
-    """Write ``output`` from the video ``parts`` (in order) and the stereo float32 blocks of ``audio``;
-    written under a temporary name and renamed into place. Returns the frames joined."""
+def join_parts(parts: list[Path], output: Path, audio: Iterable[np.ndarray], channels: int = 2,
+               sample_rate: int = 48000, audio_bitrate: int = 192_000) -> int:
+    """Write ``output`` from the video ``parts`` (in order) and the float32 blocks of ``audio`` (1 or 2
+    ``channels``); written under a temporary name and renamed into place. Returns the frames joined."""
     if not parts:
         raise VJError("no rendered parts to join")
     finishing = output.with_name(output.stem + ".joining.mp4")
@@ -32,7 +32,7 @@ def join_parts(parts: list[Path], output: Path, audio: Iterable[np.ndarray], sam
         with av.open(str(parts[0])) as first, \
                 av.open(str(finishing), "w", format="mp4", container_options={"movflags": "faststart"}) as out:
             video = out.add_stream_from_template(first.streams.video[0])
-            sound = out.add_stream("aac", rate=sample_rate, layout="stereo")
+            sound = out.add_stream("aac", rate=sample_rate, layout="stereo" if channels == 2 else "mono")
             sound.bit_rate = audio_bitrate
             for part in parts:
                 frames += _copy_video(part, video, out)
@@ -61,6 +61,6 @@ def _encode_audio(blocks: Iterable[np.ndarray], sound: av.AudioStream, out: av.c
     for block in blocks:
         if not len(block):
             continue
-        out.mux(sound.encode(audio_frame(block, "stereo", sample_rate, written)))
+        out.mux(sound.encode(audio_frame(block, sound.layout, sample_rate, written)))
         written += len(block)
     out.mux(sound.encode(None))

@@ -47,11 +47,16 @@ class Journal:
         return events
 
 
-def apply_event(event: list, params: Params, tap: TapTempo, clock: MidiClock | None, sample_rate: int) -> None:
-    """Do again what a logged event did (see `vj.record.showlog` for the kinds)."""
+def apply_event(event: list, params: Params | None, tap: TapTempo | None, clock: MidiClock | None,
+                sample_rate: int) -> None:
+    """Do again what a logged event did (see `vj.record.showlog` for the kinds). None for what the caller
+    does not keep: a replay's analysis keeps the beat clocks, its drawing the parameters."""
     kind, t = event[0], event[-1] / sample_rate
     if kind == "set":
-        params.set(event[1], event[2], event[3], glide_s=event[4])
+        if params is not None:
+            params.set(event[1], event[2], event[3], glide_s=event[4])
+    elif tap is None:
+        return
     elif kind == "tap":
         tap.tap(t)
     elif kind == "tempo":

@@ -10,12 +10,18 @@ Frames land on the output's frame grid at the moment they were seen, by the same
 recording (`vj.record.grid.grid_slot`), with the audio from the show's first sample. At a higher
 resolution the net and the look draw at the new size: the same show, sharper. At another frame rate the
 show's frames take the new grid's slots (a 60 fps replay of a 30 fps show holds each frame for two).
+
+A replay runs in two passes: the analysis (`analyse_show`: the audio, the tap and MIDI clocks, each
+frame's features and slot) and the drawing (`ShowDrawer`: the controls, the pipeline and the pictures).
+Nothing in the second feeds the first, so a cluster (`vj.render.cluster`) runs the analysis once on its
+driver and hands it to workers that each draw a part of the show (`vj.record.replay_parts`).
 """
 
 from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
@@ -24,13 +30,14 @@ import numpy as np
 from tqdm import tqdm
 
 from vj.audio.analyzer import Analyzer
-from vj.audio.features import FrameFeatures
+from vj.audio.features import FrameFeatures, feature_rows
 from vj.control.clock import BeatSources, MidiClock
 from vj.control.standard import show_params
 from vj.control.tap import TapTempo
 from vj.errors import VJError
 from vj.look.headless import headless_context
 from vj.look.look import picture_buffer, release_picture
+from vj.output.frames import PngWriter
 from vj.output.video import VideoWriter, take_channels, upright
 from vj.presets import resolve_preset
 from vj.record.grid import grid_slot
@@ -43,6 +50,8 @@ from vj.timebase import ANALYSIS_RATE, Timebase
 
 KEEP_FRAMES = 256
 """Analysed frames kept by index: a live show shows one at most ``--av-offset`` (1 s) old."""
+SILENT = FrameFeatures(0, *([0.0] * 12))
+"""What the show's warm-up frame, and a frame with nothing drawn, hear."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +66,8 @@ class ReplaySettings:
     device: str | None = None
     """None: the device the show ran on (another one draws the same show with its own rounding)."""
     force: bool = False
+    frames_dir: Path | None = None
+    """Also write each frame as a PNG, named by its frame in the output."""
 
 
 @dataclass(frozen=True)
@@ -66,7 +77,8 @@ class ReplayResult:
     seconds: float
 
 
-def replay_show(settings: ReplaySettings, progress: bool = True) -> ReplayResult:
+def load_show(settings: ReplaySettings) -> tuple[ShowLog, np.ndarray]:
+    """The show's log and its audio, checked against each other and against the output asked for."""
     if settings.output.suffix.lower() != ".mp4":
         raise VJError(f"-o {settings.output}: the output must be an .mp4 file")
     if settings.output.exists() and not settings.force:
@@ -82,17 +94,102 @@ def replay_show(settings: ReplaySettings, progress: bool = True) -> ReplayResult
         show.frames = [record for record in show.frames if record.at <= len(audio)]  # the FLAC lost its tail
         if not show.frames:
             raise VJError(f"{show.audio_path}: holds none of the show's audio")
-    return _Replay(show, audio, settings).run(progress)
+    return show, audio
 
 
-class _Replay:
-    def __init__(self, show: ShowLog, audio: np.ndarray, settings: ReplaySettings):
+def output_fps(show: ShowLog, settings: ReplaySettings) -> Fraction:
+    return settings.fps or Fraction(show.header["record_fps"])
+
+
+@dataclass(frozen=True)
+class ShowAnalysis:
+    """What the audio and the beat clocks made of each of the show's frames."""
+
+    rows: np.ndarray
+    """`feature_rows`, one per frame record: the features it was drawn with (`SILENT` where idle)."""
+    slots: np.ndarray
+    """Per frame record, its frame in the output (-1: none, too early for the next one, or idle)."""
+
+    def audio_end(self, fps: Fraction, samples: int) -> int:
+        """Where the output's sound ends: with its last frame, or the audio."""
+        return min(Timebase(fps).frame_end(int(self.slots.max())), samples)
+
+
+def analyse_show(show: ShowLog, audio: np.ndarray, fps: Fraction) -> ShowAnalysis:
+    """The analyzer fed the same samples in the same blocks as live, its beat clocks the same taps and
+    MIDI clock; each frame's features at its beat moment, and its slot on the output's grid of ``fps``."""
+    header = show.header
+    tap, clock = TapTempo(), MidiClock() if header.get("clock") == "midi" else None
+    beats = BeatSources(tap, clock)
+    analyzer = Analyzer(Timebase(Fraction(header["fps"])))
+    analyzer.clock = beats
+    analysed: dict[int, FrameFeatures] = {}
+    frames, slots, fed, last = [], np.full(len(show.frames), -1, np.int64), 0, -1
+    for number, record in enumerate(show.frames):
+        for event in record.events:
+            apply_event(event, None, tap, clock, ANALYSIS_RATE)
+        beats.at(record.now / ANALYSIS_RATE)
+        block = audio[fed:record.at]
+        fed = max(fed, record.at)
+        for features in analyzer.process(block.mean(axis=1) if len(block) else block.reshape(-1)):
+            analysed[features.index] = features
+            analysed.pop(features.index - KEEP_FRAMES, None)
+        if record.idle:
+            frames.append(SILENT)
+            continue
+        try:
+            current = analysed[record.index]
+        except KeyError:
+            raise VJError(f"{show.path}: frame {record.frame} shows analysed frame {record.index}, "
+                          "which its audio never reached; the log and its FLAC do not belong together") from None
+        pulse, phase = analyzer.beat_at(record.seen / ANALYSIS_RATE)
+        frames.append(replace(current, beat=pulse, beat_phase=phase))
+        slot = grid_slot(record.seen * float(fps) / ANALYSIS_RATE, last)
+        if slot is not None:
+            slots[number] = last = slot
+    if last < 0:
+        raise VJError(f"{show.path}: no frame of the show was ever drawn; nothing to replay")
+    return ShowAnalysis(feature_rows(frames), slots)
+
+
+def replay_show(settings: ReplaySettings, progress: bool = True) -> ReplayResult:
+    started = time.perf_counter()
+    show, audio = load_show(settings)
+    fps = output_fps(show, settings)
+    analysis = analyse_show(show, audio, fps)
+    drawer = ShowDrawer(show, settings)
+    grid = Timebase(fps)
+    channels = min(show.header["channels"], 2)
+    pngs = PngWriter(settings.frames_dir, drawer.size) if settings.frames_dir else None
+    settings.output.parent.mkdir(parents=True, exist_ok=True)
+    bar = tqdm(total=len(show.frames), unit="frame", desc="replay", disable=not progress, file=sys.stderr,
+               smoothing=0.1)
+    written, audio_done = 0, 0
+    try:
+        with bar, VideoWriter(settings.output, *drawer.size, fps, audio_channels=channels) as writer:
+            for slot, picture in drawer.pictures(analysis, 0, len(show.frames), bar.update):
+                writer.write_frame(picture, slot)
+                if pngs:
+                    pngs.write(slot, picture)
+                written += 1
+                end = min(grid.frame_end(slot), len(audio))
+                if end > audio_done:
+                    writer.write_audio(take_channels(audio[audio_done:end], channels))
+                    audio_done = end
+    finally:
+        drawer.release()
+    return ReplayResult(settings.output, written, time.perf_counter() - started)
+
+
+class ShowDrawer:
+    """The show's controls and pipeline, frame record by frame record: what a replay draws."""
+
+    def __init__(self, show: ShowLog, settings: ReplaySettings):
         header = self.header = show.header
-        self.show, self.audio, self.settings = show, audio, settings
+        self.show, self.settings = show, settings
         record_size = tuple(header["record_size"])
         self.size = settings.size or record_size
         self.same_size = self.size == record_size
-        self.fps = settings.fps or Fraction(header["record_fps"])
         net = header["net"] or None
         self.presets = header["presets"]
         try:
@@ -105,16 +202,9 @@ class _Replay:
                 self.params.set(name, value, "log")
                 self.params.set_smoothing(name, header["smoothing"].get(name, self.params.specs[name].smoothing_s))
         self.params.settle()
-        self.tap = TapTempo()
-        self.clock = MidiClock() if header.get("clock") == "midi" else None
-        self.beats = BeatSources(self.tap, self.clock)
-        self.analyzer = Analyzer(Timebase(Fraction(header["fps"])))
-        self.analyzer.clock = self.beats
         self.ctx = headless_context()
         self.pipeline = FramePipeline(preset, settings.device or header["device"], self.ctx, net=net,
                                       strobe_limit=header["strobe_limit"])
-        self.analysed: dict[int, FrameFeatures] = {}
-        self.fed = 0
 
     def _sizes(self, record_size, record_look) -> tuple[tuple[int, int], tuple[int, int]]:
         """(internal, look): the show's own at its size; else the offline render's for the new size."""
@@ -124,67 +214,44 @@ class _Replay:
             1.0 if self.pipeline.device == "cuda" else 0.5)
         return internal_size(*self.size, scale), self.size
 
-    def run(self, progress: bool) -> ReplayResult:
-        frames, settings = self.show.frames, self.settings
-        first = frames[0]
-        internal, look = self._sizes(first.size, first.look)
-        picture = picture_buffer(self.ctx, look)
-        silent = FrameFeatures(0, *([0.0] * 12))
-        self.pipeline.draw(silent, internal, picture, self.params)  # the show's warm-up frame
-        grid = Timebase(self.fps)
-        channels = min(self.header["channels"], 2)
-        settings.output.parent.mkdir(parents=True, exist_ok=True)
-        bar = tqdm(total=len(frames), unit="frame", desc="replay", disable=not progress, file=sys.stderr,
-                   smoothing=0.1)
-        written, last, audio_done = 0, -1, 0
-        started = time.perf_counter()
-        try:
-            with bar, VideoWriter(settings.output, *self.size, self.fps, audio_channels=channels) as writer:
-                for record in frames:
-                    self._controls_and_audio(record)
-                    if record.size or record.look:
-                        internal, new_look = self._sizes(record.size or internal, record.look or look)
-                        if new_look != look:
-                            release_picture(picture)
-                            look, picture = new_look, picture_buffer(self.ctx, new_look)
-                    bar.update()
-                    if record.idle:
-                        continue
-                    self._draw(record, internal, picture)
-                    slot = grid_slot(record.seen * float(self.fps) / ANALYSIS_RATE, last)
-                    if slot is None:
-                        continue
-                    last = slot
-                    writer.write_frame(upright(picture.read(components=3), look), slot)
-                    written += 1
-                    end = min(grid.frame_end(slot), len(self.audio))
-                    if end > audio_done:
-                        writer.write_audio(take_channels(self.audio[audio_done:end], channels))
-                        audio_done = end
-        finally:
-            self.pipeline.release()
-        return ReplayResult(settings.output, written, time.perf_counter() - started)
+    def pictures(self, analysis: ShowAnalysis, draw_from: int, end: int,
+                 on_record: Callable[[], None] = lambda: None) -> Iterator[tuple[int, np.ndarray]]:
+        """(slot, picture) for the frame records ``draw_from`` to ``end`` that have a slot, each an upright
+        RGB array of the output's look size. The controls of every record before ``end`` are replayed;
+        from ``draw_from`` on the pictures are drawn, before it the pipeline only keeps up (loads, morphs,
+        the walk), so a part of the show starts where the show was, with a cold look (its pre-roll)."""
+        frames = self.show.frames
+        internal, look = self._sizes(frames[0].size, frames[0].look)
+        picture = picture_buffer(self.ctx, look) if draw_from == 0 else None
+        if picture is not None:
+            self.pipeline.draw(SILENT, internal, picture, self.params)  # the show's warm-up frame
+        else:
+            self.pipeline.keep_up(SILENT, self.params)
+        for number, record in enumerate(frames[:end]):
+            for event in record.events:
+                apply_event(event, self.params, None, None, ANALYSIS_RATE)
+            self.pipeline.follow(self.params, self.presets)
+            if record.size or record.look:
+                internal, new_look = self._sizes(record.size or internal, record.look or look)
+                if new_look != look and picture is not None:
+                    release_picture(picture)
+                    picture = picture_buffer(self.ctx, new_look)
+                look = new_look
+            on_record()
+            if record.idle:
+                continue
+            if number >= draw_from and picture is None:
+                picture = picture_buffer(self.ctx, look)
+            features = FrameFeatures.from_row(analysis.rows[number])
+            if not self.params["freeze"]:
+                self.params.advance(record.picture / ANALYSIS_RATE)
+                if picture is not None:
+                    self.pipeline.draw(features, internal, picture, self.params, take=record.took)
+                else:
+                    self.pipeline.keep_up(features, self.params, take=record.took)
+            if picture is not None and analysis.slots[number] >= 0:
+                yield int(analysis.slots[number]), upright(picture.read(components=3), look)
 
-    def _controls_and_audio(self, record) -> None:
-        """What the live loop did before drawing: the controls, the triggers, the audio analysed."""
-        for event in record.events:
-            apply_event(event, self.params, self.tap, self.clock, ANALYSIS_RATE)
-        self.beats.at(record.now / ANALYSIS_RATE)
-        self.pipeline.follow(self.params, self.presets)
-        block = self.audio[self.fed:record.at]
-        self.fed = max(self.fed, record.at)
-        for features in self.analyzer.process(block.mean(axis=1) if len(block) else block.reshape(-1)):
-            self.analysed[features.index] = features
-            self.analysed.pop(features.index - KEEP_FRAMES, None)
-
-    def _draw(self, record, internal, picture) -> None:
-        try:
-            current = self.analysed[record.index]
-        except KeyError:
-            raise VJError(f"{self.show.path}: frame {record.frame} shows analysed frame {record.index}, "
-                          "which its audio never reached; the log and its FLAC do not belong together") from None
-        pulse, phase = self.analyzer.beat_at(record.seen / ANALYSIS_RATE)
-        features = replace(current, beat=pulse, beat_phase=phase)
-        if not self.params["freeze"]:
-            self.params.advance(record.picture / ANALYSIS_RATE)
-            self.pipeline.draw(features, internal, picture, self.params, take=record.took)
+    def release(self) -> None:
+        self.pipeline.release()
+        self.ctx.release()

@@ -23,22 +23,26 @@ import re
 import socket
 import sys
 import time
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import ModuleType
 
 import numpy as np
 from tqdm import tqdm
 
-from vj.audio.decode import open_audio
+from vj.audio.decode import AudioSource, open_audio
 from vj.audio.features import feature_rows
 from vj.audio.framestream import FrameStream
 from vj.errors import VJError
 from vj.output.frames import PngWriter
 from vj.output.join import join_parts
-from vj.render.partcache import PartCache
+from vj.output.video import take_channels
+from vj.record.replay import ReplaySettings, analyse_show, load_show, output_fps
+from vj.record.replay_parts import cut_replay
+from vj.render.partcache import PartCache, file_digest
 from vj.render.plan import RenderPlan, plan_render
-from vj.render.segments import PART_S, PartJob, PartResult, cut_render, plan_parts, render_job
+from vj.render.segments import PART_S, PartResult, cut_render, plan_parts
 from vj.render.settings import RenderSettings
 
 INSTALL_HINT = "pip install 'vj[cluster]' (Ray)"
@@ -46,6 +50,8 @@ CONNECT_TIMEOUT_S = 5.0
 """How long a cluster given by address may take to answer before the render gives up on it."""
 TASK_RETRIES = 3
 """Times Ray runs a part again after its worker process died (a bug in a part is not retried)."""
+AUDIO_BLOCK = 1 << 16
+"""Samples of a replay's sound handed to the join at a time."""
 REPORT_S = 0.5
 """How often workers report their frames and the driver redraws the progress bar."""
 
@@ -100,15 +106,43 @@ def render_on_cluster(settings: RenderSettings, cluster: str, part_s: float = PA
     """Render ``settings`` on the Ray cluster ``cluster`` in parts of ``part_s`` seconds."""
     spec = parse_cluster(cluster)
     settings.check()
+    _check_part(part_s)
+    with _Session(spec, progress) as session:
+        plan = plan_render(settings, session.device(settings.device))
+        clock = time.perf_counter()
+        source = open_audio(settings.audio)
+        table = _analyse(source, plan, progress)
+        analysis_s = time.perf_counter() - clock
+        parts = plan_parts(plan.first, plan.first + len(table), settings.fps, plan.params()["feedback"], part_s)
+        jobs = cut_render(plan, table, parts, pngs=settings.frames_dir is not None)
+        timebase = plan.timebase
+        audio = source.span(timebase.frame_start(plan.first), timebase.frame_start(plan.first + len(table)))
+        return session.run(jobs, table, settings.output, settings.frames_dir, audio, 2, len(table), analysis_s)
+
+
+def replay_on_cluster(settings: ReplaySettings, cluster: str, part_s: float = PART_S,
+                      progress: bool = True) -> ClusterResult:
+    """Replay a recorded show (`vj render --replay`) on the Ray cluster ``cluster`` in parts."""
+    spec = parse_cluster(cluster)
+    _check_part(part_s)
+    show, audio = load_show(settings)
+    with _Session(spec, progress) as session:
+        settings = replace(settings, device=session.device(settings.device or show.header["device"]))
+        fps = output_fps(show, settings)
+        clock = time.perf_counter()
+        analysis = analyse_show(show, audio, fps)
+        analysis_s = time.perf_counter() - clock
+        jobs = cut_replay(show, analysis, settings, part_s, file_digest([settings.log, show.audio_path]))
+        channels = min(show.header["channels"], 2)
+        end = analysis.audio_end(fps, len(audio))
+        sound = (take_channels(audio[i : min(i + AUDIO_BLOCK, end)], channels) for i in range(0, end, AUDIO_BLOCK))
+        return session.run(jobs, (show, analysis), settings.output, settings.frames_dir, sound, channels,
+                           sum(len(job.kept) for job in jobs), analysis_s)
+
+
+def _check_part(part_s: float) -> None:
     if not 1.0 <= part_s <= 600.0:
         raise VJError(f"--chunk {part_s:g}: use 1 to 600 seconds")
-    ray = import_ray()
-    started = time.perf_counter()
-    workers = _connect(ray, spec)
-    try:
-        return _Driver(ray, spec, settings, workers, progress).run(part_s, started)
-    finally:
-        ray.shutdown()
 
 
 def import_ray() -> ModuleType:
@@ -200,80 +234,78 @@ class _Reporter:
             self.told = time.monotonic()
 
 
-def draw_part(job: PartJob, table: np.ndarray, board) -> PartResult:
-    """A Ray task: one part, drawn in a worker from the table in the object store."""
+def draw_part(job, shared: object, board) -> PartResult:
+    """A Ray task: one part (a render's `PartJob` or a replay's `ReplayPartJob`), drawn in a worker from
+    what the object store holds for all of them."""
+    from vj.engine.device import load_triton_first
+
+    load_triton_first()  # before this worker's first GL context (see its docstring)
     board.started.remote(job.number, os.getpid())
-    return render_job(job, table, _Reporter(board, job.number))
+    return job.draw(shared, _Reporter(board, job.number))
 
 
-class _Driver:
-    def __init__(self, ray: ModuleType, spec: ClusterSpec, settings: RenderSettings, workers: int, progress: bool):
-        self.ray, self.spec, self.settings, self.progress = ray, spec, settings, progress
-        resources = ray.cluster_resources()
-        self.device = _device_for(settings.device, resources.get("GPU", 0.0), spec.text)
-        self.workers, self.task_resources = _workers(workers, self.device, resources)
-        self.cache = PartCache(settings.output)
-        self.pngs = PngWriter(settings.frames_dir) if settings.frames_dir else None
+class _Session:
+    """A connection to the cluster for one render: which device and resources its workers get, and the
+    parts run as Ray tasks, kept as they finish, and joined."""
 
-    def run(self, part_s: float, started: float) -> ClusterResult:
-        settings = self.settings
-        plan = plan_render(settings, self.device)
-        clock = time.perf_counter()
-        table = self._analyse(plan)
-        analysis_s = time.perf_counter() - clock
-        parts = plan_parts(plan.first, plan.first + len(table), settings.fps, plan.params()["feedback"], part_s)
-        jobs = cut_render(plan, table, parts, pngs=self.pngs is not None)
-        keys = [self.cache.key(job, table) for job in jobs]
-        todo = [job for job in jobs if not self.cache.has(keys[job.number], self._png_paths(job))]
+    def __init__(self, spec: ClusterSpec, progress: bool):
+        self.spec, self.progress = spec, progress
+        self.ray = import_ray()
+        self.started = time.perf_counter()
+        self.local = _connect(self.ray, spec)
+
+    def __enter__(self) -> _Session:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.ray.shutdown()
+
+    def device(self, asked: str) -> str:
+        """The device the workers draw on (``asked``: auto, cuda or cpu)."""
+        self.resources = self.ray.cluster_resources()
+        device = _device_for(asked, self.resources.get("GPU", 0.0), self.spec.text)
+        self.workers, self.task_resources = _workers(self.local, device, self.resources)
+        return device
+
+    def run(self, jobs: list, shared: object, output: Path, frames_dir: Path | None, audio: Iterable[np.ndarray],
+            channels: int, frames: int, analysis_s: float) -> ClusterResult:
+        """Draw the ``jobs`` not finished by an earlier run (each from ``shared``, put into the object store
+        once), keep each as it finishes, then join them with ``audio`` into ``output``."""
+        cache = PartCache(output)
+        pngs = PngWriter(frames_dir) if frames_dir else None
+        keys = [cache.key(*job.identity(shared)) for job in jobs]
+        todo = [job for job in jobs if not cache.has(keys[job.number], [] if pngs is None else map(pngs.path, job.kept))]
         reused = len(jobs) - len(todo)
         if reused:
             print(f"vj: {reused} of {len(jobs)} parts were finished by an earlier run; rendering the other "
                   f"{len(todo)}", file=sys.stderr)
         clock = time.perf_counter()
-        table_ref = self.ray.put(table)
+        shared_ref = self.ray.put(shared)
         transfer_s = time.perf_counter() - clock
-        complete, restarts = self._render(todo, keys, table_ref) if todo else (True, 0)
+        complete, restarts = self._render(todo, keys, shared_ref, cache, pngs) if todo else (True, 0)
         join_s = 0.0
         if complete:
             clock = time.perf_counter()
-            source = open_audio(settings.audio)
-            timebase = plan.timebase
-            audio = source.span(timebase.frame_start(plan.first), timebase.frame_start(plan.first + len(table)))
-            join_parts([self.cache.path(key) for key in keys], settings.output, audio)
-            self.cache.clear()
+            join_parts([cache.path(key) for key in keys], output, audio, channels)
+            cache.clear()
             join_s = time.perf_counter() - clock
-        return ClusterResult(settings.output, len(table), complete, self.workers, len(jobs), reused, restarts,
-                             time.perf_counter() - started, analysis_s, transfer_s, join_s)
+        return ClusterResult(output, frames, complete, self.workers, len(jobs), reused, restarts,
+                             time.perf_counter() - self.started, analysis_s, transfer_s, join_s)
 
-    def _analyse(self, plan: RenderPlan) -> np.ndarray:
-        """The render's feature table: every frame's features, analysed once, here."""
-        source = open_audio(self.settings.audio)
-        bar = tqdm(total=plan.frames_in(source.duration_s), unit="frame", desc="analyse", leave=False,
-                   disable=not self.progress, file=sys.stderr)
-        with bar:
-            frames = []
-            for _, features, _ in FrameStream(source, plan.timebase, plan.first, plan.last):
-                frames.append(features)
-                bar.update()
-        return feature_rows(frames)
-
-    def _png_paths(self, job: PartJob) -> list[Path]:
-        return [] if self.pngs is None else [self.pngs.path(i) for i in range(job.part.start, job.part.end)]
-
-    def _render(self, todo: list[PartJob], keys: list[str], table_ref) -> tuple[bool, int]:
+    def _render(self, todo: list, keys: list[str], shared_ref, cache: PartCache,
+                pngs: PngWriter | None) -> tuple[bool, int]:
         """Run the parts ``todo`` as Ray tasks and keep each as it finishes. Returns (False when the user
         stopped it, the parts Ray ran again); raises when a part failed for good (after the others
         finished)."""
-        ray, fps = self.ray, self.settings.fps
+        ray = self.ray
         name = f"{BOARD_PREFIX}{socket.gethostname()}-{os.getpid()}"
         board = ray.remote(num_cpus=0)(ProgressBoard).options(name=name).remote()
         task = ray.remote(draw_part).options(max_retries=TASK_RETRIES, retry_exceptions=False, **self.task_resources)
-        running = {task.remote(job, table_ref, board): job for job in todo}
-        total = sum(job.part.end - job.part.start for job in todo)
-        bar = tqdm(total=total, unit="frame", desc=f"render ({self.workers} workers)", disable=not self.progress,
-                   file=sys.stderr, smoothing=0.1)
-        kept, failed, starts_seen = 0, [], {}
+        running = {task.remote(job, shared_ref, board): job for job in todo}
         by_number = {job.number: job for job in todo}
+        bar = tqdm(total=sum(len(job.kept) for job in todo), unit="frame", desc=f"render ({self.workers} workers)",
+                   disable=not self.progress, file=sys.stderr, smoothing=0.1)
+        kept, failed, starts_seen = 0, [], {}
         try:
             with bar:
                 while running:
@@ -281,16 +313,20 @@ class _Driver:
                     for ref in ready:
                         job = running.pop(ref)
                         try:
-                            self._keep(job, keys[job.number], ray.get(ref))
-                            kept += job.part.end - job.part.start
+                            result = ray.get(ref)
                         except ray.exceptions.RayError as error:
                             failed.append(job)
-                            bar.write(f"vj: part {job.number + 1} ({job.part.seconds(fps)}) failed: {_reason(error)}")
+                            bar.write(f"vj: part {job.number + 1} ({job.label}) failed: {_reason(error)}")
+                            continue
+                        for index, png in result.pngs:  # its PNGs first: a cached part has all its files
+                            pngs.put(index, png)
+                        cache.store(keys[job.number], result.video)
+                        kept += len(job.kept)
                     board_parts = ray.get(board.read.remote())
                     for number, part in board_parts.items():
                         if part.starts > starts_seen.get(number, 1):
-                            bar.write(f"vj: part {number + 1} ({by_number[number].part.seconds(fps)}): "
-                                      f"its worker stopped; Ray runs it again (try {part.starts})")
+                            bar.write(f"vj: part {number + 1} ({by_number[number].label}): its worker stopped; "
+                                      f"Ray runs it again (try {part.starts})")
                         starts_seen[number] = part.starts
                     bar.n = kept + sum(board_parts[job.number].frames for job in running.values()
                                        if job.number in board_parts)
@@ -300,16 +336,21 @@ class _Driver:
                 ray.cancel(ref, force=True)
             return False, 0
         if failed:
-            finished = self.cache.finished()
-            raise VJError(f"{len(failed)} of {len(keys)} parts failed (see above); the {finished} finished are "
-                          f"kept in {self.cache.folder}: run the same command again to render only the rest")
+            raise VJError(f"{len(failed)} of {len(keys)} parts failed (see above); the {cache.finished()} finished "
+                          f"are kept in {cache.folder}: run the same command again to render only the rest")
         return True, sum(count - 1 for count in starts_seen.values())
 
-    def _keep(self, job: PartJob, key: str, result: PartResult) -> None:
-        """A finished part into the cache, its PNGs (if any) first: a cached part has all its files."""
-        for index, png in result.pngs:
-            self.pngs.put(index, png)
-        self.cache.store(key, result.video)
+
+def _analyse(source: AudioSource, plan: RenderPlan, progress: bool) -> np.ndarray:
+    """The render's feature table: every frame's features, analysed once, here."""
+    bar = tqdm(total=plan.frames_in(source.duration_s), unit="frame", desc="analyse", leave=False,
+               disable=not progress, file=sys.stderr)
+    with bar:
+        frames = []
+        for _, features, _ in FrameStream(source, plan.timebase, plan.first, plan.last):
+            frames.append(features)
+            bar.update()
+    return feature_rows(frames)
 
 
 def _device_for(asked: str, gpus: float, cluster: str) -> str:

@@ -12,6 +12,7 @@ import dataclasses
 import functools
 import hashlib
 import shutil
+from collections.abc import Iterable
 from fractions import Fraction
 from pathlib import Path
 
@@ -19,7 +20,6 @@ import numpy as np
 
 import vj
 from vj.atomic import replacing
-from vj.render.segments import PartJob
 from vj.resources import resource_dir
 
 
@@ -29,17 +29,16 @@ class PartCache:
     def __init__(self, output: Path):
         self.folder = output.with_name(output.name + ".parts")
 
-    def key(self, job: PartJob, table: np.ndarray) -> str:
-        settings = dataclasses.replace(job.plan.settings, audio=Path(), output=Path(), frames_dir=None, force=False)
-        digest = hashlib.sha256(code_digest().encode())  # where the files are is no input of the picture:
-        _feed(digest, dataclasses.replace(job, number=0, plan=dataclasses.replace(job.plan, settings=settings)))
-        _feed(digest, table[job.rows[0] : job.rows[1]])
+    def key(self, *identity: object) -> str:
+        """The name of a part that is a function of ``identity`` (its job's `identity`) alone."""
+        digest = hashlib.sha256(code_digest().encode())
+        _feed(digest, identity)
         return digest.hexdigest()[:32]
 
     def path(self, key: str) -> Path:
         return self.folder / f"{key}.mp4"
 
-    def has(self, key: str, pngs: list[Path]) -> bool:
+    def has(self, key: str, pngs: Iterable[Path]) -> bool:
         """Whether the part ``key`` is finished, with its PNG frames (when asked for) still in place."""
         return self.path(key).is_file() and all(png.is_file() for png in pngs)
 
@@ -55,6 +54,16 @@ class PartCache:
 
     def clear(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def file_digest(paths: list[Path]) -> str:
+    """The files' contents, read in blocks."""
+    digest = hashlib.sha256()
+    for path in paths:
+        with path.open("rb") as file:
+            while block := file.read(1 << 20):
+                digest.update(block)
+    return digest.hexdigest()
 
 
 @functools.cache

@@ -271,13 +271,23 @@ class FramePipeline:
                 take: Collection[str] | None = None) -> PreparedFrame:
         """The engine's half of `draw`, with no GL: an offline render runs it for the next frame on
         another thread while this one goes through the look."""
+        heard, toward = self._advance(features, params, take)
+        frame, next_frame = self._net_frames(heard, *internal, params, toward)
+        return PreparedFrame(frame, heard, dict(look_controls(params)), self.preset.look,
+                             None if toward is None else (toward.to.preset.look, toward.amount), next_frame)
+
+    def keep_up(self, features: FrameFeatures, params: Params, take: Collection[str] | None = None) -> None:
+        """What `prepare` carries to the next frame (loads taken, morphs begun and landed, the walk),
+        without drawing: a part of a replay rendered apart catches up to its first frame this way."""
+        self._advance(features, params, take)
+
+    def _advance(self, features: FrameFeatures, params: Params, take: Collection[str] | None
+                 ) -> tuple[FrameFeatures, _Toward | None]:
         self._follow_loads(features, params, take)
         heard = reacting(features, params)
         toward = self._toward(features.time, params)
         self.walk = self._walk(params, toward is not None)
-        frame, next_frame = self._net_frames(heard, *internal, params, toward)
-        return PreparedFrame(frame, heard, dict(look_controls(params)), self.preset.look,
-                             None if toward is None else (toward.to.preset.look, toward.amount), next_frame)
+        return heard, toward
 
     def present(self, prepared: PreparedFrame, target: moderngl.Framebuffer) -> None:
         """The look's half of `draw`: on the GL thread, in frame order."""

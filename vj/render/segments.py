@@ -17,7 +17,7 @@ import copy
 import math
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from fractions import Fraction
 from pathlib import Path
 
@@ -81,6 +81,31 @@ class PartJob:
     pngs: bool
     """Whether to send each kept frame back as a PNG too (``--frames``)."""
 
+    @property
+    def kept(self) -> range:
+        """The frames this part keeps (their PNGs are named by them)."""
+        return range(self.part.start, self.part.end)
+
+    @property
+    def label(self) -> str:
+        return self.part.seconds(self.plan.settings.fps)
+
+    def identity(self, table: np.ndarray) -> tuple:
+        """All the part's pictures are a function of, and nothing else (not where its files are)."""
+        settings = replace(self.plan.settings, audio=Path(), output=Path(), frames_dir=None, force=False)
+        return replace(self, number=0, plan=replace(self.plan, settings=settings)), table[self.rows[0] : self.rows[1]]
+
+    def draw(self, table: np.ndarray, on_frame: Callable[[int], None]) -> PartResult:
+        """Draw the part from its rows of ``table`` (in a worker); ``on_frame(1)`` for every frame kept."""
+        from vj.render.offline import render_part
+
+        features = (FrameFeatures.from_row(row) for row in table[self.rows[0] : self.rows[1]])
+        with tempfile.TemporaryDirectory(prefix="vj-part-") as work:
+            video, frames = Path(work) / "part.mp4", Path(work) / "frames" if self.pngs else None
+            render_part(self.plan, copy.deepcopy(self.params), features, self.part.start, self.plan_frames, video,
+                        frames, on_frame)
+            return PartResult.read(video, frames)
+
 
 @dataclass(frozen=True)
 class PartResult:
@@ -88,6 +113,13 @@ class PartResult:
     """An MP4 of the part's kept frames, picture only, at their place in the whole video."""
     pngs: tuple[tuple[int, bytes], ...]
     """(frame index, PNG file) per kept frame, when asked for."""
+
+    @classmethod
+    def read(cls, video: Path, frames: Path | None) -> PartResult:
+        """The files a part was drawn into (PNGs named as `vj.output.frames.PngWriter` names them)."""
+        pngs = () if frames is None else tuple(
+            (int(path.stem.rpartition("_")[2]), path.read_bytes()) for path in sorted(frames.glob("*.png")))
+        return cls(video.read_bytes(), pngs)
 
 
 def cut_render(plan: RenderPlan, table: np.ndarray, parts: list[Part], pngs: bool) -> list[PartJob]:
@@ -106,19 +138,3 @@ def cut_render(plan: RenderPlan, table: np.ndarray, parts: list[Part], pngs: boo
 
 
 _TIME_COLUMN = [f.name for f in fields(FrameFeatures)].index("time")
-
-
-def render_job(job: PartJob, table: np.ndarray, on_frame: Callable[[int], None]) -> PartResult:
-    """Draw ``job`` from its rows of ``table`` (in a worker); ``on_frame(1)`` for every frame kept."""
-    from vj.engine.device import load_triton_first
-    from vj.render.offline import render_part
-
-    load_triton_first()  # before this process's first GL context (see its docstring)
-    features = (FrameFeatures.from_row(row) for row in table[job.rows[0] : job.rows[1]])
-    with tempfile.TemporaryDirectory(prefix="vj-part-") as work:
-        video, frames = Path(work) / "part.mp4", Path(work) / "frames" if job.pngs else None
-        render_part(job.plan, copy.deepcopy(job.params), features, job.part.start, job.plan_frames, video, frames,
-                    on_frame)
-        pngs = () if frames is None else tuple(
-            (int(path.stem.rpartition("_")[2]), path.read_bytes()) for path in sorted(frames.glob("*.png")))
-        return PartResult(video.read_bytes(), pngs)
