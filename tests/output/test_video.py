@@ -93,6 +93,23 @@ def test_click_and_flash_line_up(tmp_path: Path, fps: Fraction) -> None:
     np.testing.assert_allclose(click_times, np.array(clicks) / SR, atol=1e-3)  # no priming delay
 
 
+@pytest.mark.parametrize("fps", [Fraction(30), Fraction(30000, 1001)])
+def test_frames_from_a_later_slot_and_with_gaps_keep_their_times(tmp_path: Path, fps: Fraction) -> None:
+    """A recording's first picture comes a few frames in and a late one skips a slot; with sound beside
+    them, every frame must decode at the time it was given (the fragmented file's muxer moved the first
+    packet by another amount than the rest: frames after it were 0.64 frame late)."""
+    slots = [3, 4, 6, 8, 9, 10, 11, 13, 15, 16, 17, 18, 20]
+    tb = Timebase(fps, SR)
+    with VideoWriter(tmp_path / "late.mp4", W, H, fps) as writer:
+        writer.write_audio(np.zeros((tb.frame_start(slots[0]), 2), np.float32))
+        for slot in slots:
+            writer.write_frame(_solid((slot * 10, 0, 0)), slot)
+            writer.write_audio(np.zeros((tb.frame_end(slot) - tb.frame_start(slot), 2), np.float32))
+    with av.open(str(tmp_path / "late.mp4")) as container:
+        times = [float(frame.pts * frame.time_base) for frame in container.decode(video=0)]
+    np.testing.assert_allclose(times, [float(slot / fps) for slot in slots], atol=1e-4)
+
+
 def test_solid_colours_survive_encoding(tmp_path: Path) -> None:
     colours = [(255, 0, 0), (0, 255, 0), (0, 0, 255)]
     frames = [_solid(c) for c in colours for _ in range(10)]

@@ -34,8 +34,10 @@ def join_parts(parts: list[Path], output: Path, audio: Iterable[np.ndarray], cha
             video = out.add_stream_from_template(first.streams.video[0])
             sound = out.add_stream("aac", rate=sample_rate, layout="stereo" if channels == 2 else "mono")
             sound.bit_rate = audio_bitrate
+            last_dts = None
             for part in parts:
-                frames += _copy_video(part, video, out)
+                copied, last_dts = _copy_video(part, video, out, last_dts)
+                frames += copied
             _encode_audio(audio, sound, out, sample_rate)
         os.replace(finishing, output)
     finally:
@@ -43,16 +45,25 @@ def join_parts(parts: list[Path], output: Path, audio: Iterable[np.ndarray], cha
     return frames
 
 
-def _copy_video(part: Path, video: av.VideoStream, out: av.container.OutputContainer) -> int:
+def _copy_video(part: Path, video: av.VideoStream, out: av.container.OutputContainer,
+                last_dts: int | None) -> tuple[int, int | None]:
+    """Copy ``part``'s packets after a part whose last decode time was ``last_dts``. Returns (packets
+    copied, the last decode time). Where a part's frames are not evenly spaced (a replay's frames skip
+    slots), its encoder may have started its decode times as far back as the last part's end: a seam
+    packet then decodes one tick after the last part's last, still before it is shown (its keyframe
+    comes after every frame of the part before)."""
     frames = 0
     with av.open(str(part)) as source:
         for packet in source.demux(source.streams.video[0]):
             if packet.dts is None:  # the demuxer's end-of-stream marker
                 continue
+            if last_dts is not None and packet.dts <= last_dts:
+                packet.dts = last_dts + 1
+            last_dts = packet.dts
             packet.stream = video
             out.mux(packet)
             frames += 1
-    return frames
+    return frames, last_dts
 
 
 def _encode_audio(blocks: Iterable[np.ndarray], sound: av.AudioStream, out: av.container.OutputContainer,

@@ -8,10 +8,12 @@ MP4 with the index at the front (``faststart``), written under a temporary name 
 Timestamps. The fragmented file has no edit lists, so the muxer shifts the whole timeline to make the
 earliest decode time 0: x264's B-frames start at dts -2 frames, and AAC's first packet is 1024 "priming"
 samples at pts -1024. In the partial file both streams move by the same amount (they stay in sync) but the
-AAC priming packet is stretched to fill the gap, so its timestamps cannot be read back as they were. The
-remux therefore puts the timeline back: video by the pts of its first packet (the first frame, always a
-keyframe, goes back to the pts it was given: 0, or later when a recording's first picture came later),
-audio from what the encoder reported (first packet pts -1024, fixed frame size, samples written). Given
+AAC priming packet is stretched to fill the gap, so its timestamps cannot be read back as they were; and
+where the first frame comes later than 0 (a recording's first picture, a replay's first slot) the muxer
+moved the video's first packet by another amount than the rest (0.64 frame apart, measured). The remux
+therefore puts the timeline back from what the encoders reported: each video packet's pts and dts as
+x264 gave them, in order, and the audio from its first packet's pts (-1024), fixed frame size and the
+samples written. Given
 negative start times, the regular MP4 muxer writes edit lists, and a decoder then starts frame 0 and audio
 sample 0 both at t=0, with the priming skipped. Measured with PyAV on a click track: after this rewrite the
 click decodes at its exact sample time and the stream durations are exact; a plain packet copy instead started
@@ -93,7 +95,7 @@ class VideoWriter:
         self.sample_rate, self.audio_channels = sample_rate, audio_channels
         self.frames_written = 0
         self._next_pts = 0
-        self._first_pts: int | None = None
+        self._video_times: list[tuple[int, int]] = []  # (pts, dts) in frames of each packet, as x264 gave them
         self._samples_written = 0
         self._audio_first_pts: int | None = None
         self._kept: bool | None = None  # set by finish: whether the final MP4 was made
@@ -132,11 +134,13 @@ class VideoWriter:
             format="yuv420p", dst_colorspace="ITU709", dst_color_range="MPEG", **scale)
         frame.pts = pts
         frame.time_base = self._video.codec_context.time_base
-        self._out.mux(self._video.encode(frame))
+        self._mux_video(self._video.encode(frame))
         self.frames_written += 1
         self._next_pts = pts + 1
-        if self._first_pts is None:
-            self._first_pts = pts
+
+    def _mux_video(self, packets: list[av.Packet]) -> None:
+        self._video_times.extend((packet.pts, packet.dts) for packet in packets)
+        self._out.mux(packets)
 
     def write_audio(self, samples: np.ndarray) -> None:
         """Append (k, channels) float32 samples; the encoder cuts them into AAC frames itself."""
@@ -165,7 +169,7 @@ class VideoWriter:
         """Do the work of close(); False (and no files left behind) when there was no frame to keep."""
         if self._kept is not None:
             return self._kept
-        self._out.mux(self._video.encode(None))
+        self._mux_video(self._video.encode(None))
         if self._audio is not None:
             self._mux_audio(self._audio.encode(None))
         self._out.close()
@@ -191,14 +195,15 @@ class VideoWriter:
             inputs = [s for s in src.streams if s.type == "video" or (s.type == "audio" and has_audio)]
             outputs = {s.index: dst.add_stream_from_template(s) for s in inputs}
             frame_size = self._audio.codec_context.frame_size if has_audio else 0
-            audio_index, video_shift = 0, None
+            audio_index, video_index = 0, 0
             for packet in src.demux(inputs):
                 if packet.dts is None:  # the demuxer's end-of-stream marker
                     continue
                 if packet.stream.type == "video":
-                    if video_shift is None:  # the first frame's pts was given in frames: in the stream's ticks
-                        video_shift = packet.pts - round(self._first_pts / self.fps / packet.time_base)
-                    packet.pts, packet.dts = packet.pts - video_shift, packet.dts - video_shift
+                    pts, dts = self._video_times[video_index]  # in frames
+                    ticks = 1 / (self.fps * packet.time_base)
+                    packet.pts, packet.dts = round(pts * ticks), round(dts * ticks)
+                    video_index += 1
                 else:
                     pts = self._audio_first_pts + audio_index * frame_size
                     packet.time_base = Fraction(1, self.sample_rate)

@@ -83,8 +83,9 @@ def cut_replay(show: ShowLog, analysis: ShowAnalysis, settings: ReplaySettings, 
     step = max(1, round(part_s * fps))
     slotted = np.flatnonzero(analysis.slots >= 0)
     slots = analysis.slots[slotted]
-    starts = sorted({0, *(int(slotted[i]) for i in np.searchsorted(slots, np.arange(slots[0], slots[-1] + 1, step))
-                           if i < len(slots))})
+    targets = np.searchsorted(slots, np.arange(slots[0], slots[-1] + 1, step))
+    starts = sorted({int(slotted[i]) for i in targets if i < len(slots)})
+    starts[0] = 0  # the first part takes the records before the first picture too
     idle = np.array([record.idle for record in show.frames])
     frozen = _frozen(show)
     preroll = preroll_frames(_longest_trails(show), Fraction(show.header["fps"]))

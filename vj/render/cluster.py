@@ -50,6 +50,9 @@ CONNECT_TIMEOUT_S = 5.0
 """How long a cluster given by address may take to answer before the render gives up on it."""
 TASK_RETRIES = 3
 """Times Ray runs a part again after its worker process died (a bug in a part is not retried)."""
+MAX_WORKERS_PER_GPU = 8
+CORES_PER_GPU_WORKER = 2
+"""A GPU worker's look, read-back and x264 keep about two cores busy."""
 AUDIO_BLOCK = 1 << 16
 """Samples of a replay's sound handed to the join at a time."""
 REPORT_S = 0.5
@@ -364,7 +367,10 @@ def _device_for(asked: str, gpus: float, cluster: str) -> str:
 
 def _workers(local: int, device: str, resources: dict[str, float]) -> tuple[int, dict[str, float]]:
     """(workers, each task's Ray resources). Local: ``local`` workers share the cores (and GPUs) evenly.
-    A cluster: one worker per GPU, or per CPU core on a cluster without GPUs (each draws one part)."""
+    A cluster without GPUs: one worker per CPU core. With GPUs: several workers share each GPU, two cores
+    each, up to `MAX_WORKERS_PER_GPU`: the net takes a small share of a GPU worker's frame and the look's
+    upload, the read-back and x264 the rest (an H200 with 16 cores gave 2.6x one worker's frames with 8
+    sharing it, `bench/workers_per_machine.py`)."""
     cpus, gpus = resources.get("CPU", 1.0), resources.get("GPU", 0.0)
     if local:
         each = {"num_cpus": max(1, int(cpus) // local)}
@@ -372,7 +378,8 @@ def _workers(local: int, device: str, resources: dict[str, float]) -> tuple[int,
             each["num_gpus"] = gpus / local
         return local, each
     if device == "cuda":
-        return int(gpus), {"num_cpus": 1, "num_gpus": 1}
+        per_gpu = max(1, min(MAX_WORKERS_PER_GPU, int(cpus / gpus) // CORES_PER_GPU_WORKER))
+        return int(gpus) * per_gpu, {"num_cpus": max(1, int(cpus / gpus) // per_gpu), "num_gpus": 1 / per_gpu}
     return max(1, int(cpus)), {"num_cpus": 1}
 
 
