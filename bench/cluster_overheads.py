@@ -4,8 +4,8 @@
   per second of audio;
 - object store: putting the feature table of a set of --hours at --fps, a worker getting it, and the
   driver getting back a part's video (--part-mb, about a 10 s 4K60 part);
-- join: copying a part's H.264 packets into the joined file (MB/s), and encoding the sound once (seconds
-  of audio per second).
+- join: encoding the sound once (seconds of audio a second; while the workers draw) and copying the
+  parts' H.264 packets into the joined file (MB/s).
 
 `docs/SCALING.md` projects long renders from these and from `bench/workers_per_machine.py`.
 
@@ -20,13 +20,13 @@ import time
 from fractions import Fraction
 from pathlib import Path
 
-import av
 import numpy as np
 
 from vj.audio.decode import open_audio
 from vj.audio.features import FrameFeatures, feature_rows
 from vj.audio.framestream import FrameStream
-from vj.output.join import join_parts
+from vj.output.join import encode_sound, join_parts
+from vj.output.video import VideoWriter
 from vj.resources import resource_dir
 from vj.timebase import Timebase
 
@@ -49,7 +49,7 @@ def object_store(frames: int, part_mb: float) -> dict[str, float]:
         ref = ray.put(table)
         put_s = time.perf_counter() - started
         rows = ray.remote(lambda t: len(t))
-        ray.get(rows.remote(ref))  # a worker up and warm
+        ray.get(rows.remote(ray.put(table[:10])))  # a worker up and warm
         started = time.perf_counter()
         ray.get(rows.remote(ref))
         worker_get_s = time.perf_counter() - started
@@ -67,27 +67,23 @@ def object_store(frames: int, part_mb: float) -> dict[str, float]:
 
 
 def join_rates(folder: Path) -> dict[str, float]:
-    """A 10 s 720p30 part of noise at a high bitrate, joined 8 times over; 60 s of sound encoded."""
-    part = folder / "part.mp4"
+    """60 s of sound encoded (the driver does it while the workers draw); 8 parts of 2 s of 720p30 noise
+    (a bitrate far above a render's), as workers write them, joined with it."""
     rng = np.random.default_rng(1)
-    with av.open(str(part), "w") as out:
-        stream = out.add_stream("libx264", rate=30, options={"preset": "ultrafast", "crf": "18"})
-        stream.width, stream.height, stream.pix_fmt = 1280, 720, "yuv420p"
-        for n in range(300):
-            picture = rng.integers(0, 255, (720, 1280, 3), np.uint8)
-            frame = av.VideoFrame.from_ndarray(picture, format="rgb24")
-            frame.pts = n
-            out.mux(stream.encode(frame))
-        out.mux(stream.encode(None))
-    copies = 8
-    started = time.perf_counter()
-    join_parts([part] * copies, folder / "joined.mp4", [])
-    copy_s = time.perf_counter() - started
+    parts = []
+    for number in range(8):
+        parts.append(folder / f"part-{number}.mp4")
+        with VideoWriter(parts[-1], 1280, 720, Fraction(30), audio_channels=0, preset="ultrafast") as writer:
+            for frame in range(number * 60, (number + 1) * 60):
+                writer.write_frame(rng.integers(0, 255, (720, 1280, 3), np.uint8), frame)
     sound = [np.random.default_rng(2).standard_normal((48000, 2)).astype(np.float32) * 0.1] * 60
     started = time.perf_counter()
-    join_parts([part], folder / "sound.mp4", sound)
-    sound_s = time.perf_counter() - started - copy_s / copies
-    return {"copy_mb_s": copies * part.stat().st_size / 1e6 / copy_s, "sound_x": 60 / sound_s}
+    encode_sound(sound, folder / "sound.m4a")
+    sound_s = time.perf_counter() - started
+    started = time.perf_counter()
+    join_parts(parts, folder / "joined.mp4", folder / "sound.m4a")
+    copy_s = time.perf_counter() - started
+    return {"copy_mb_s": sum(part.stat().st_size for part in parts) / 1e6 / copy_s, "sound_x": 60 / sound_s}
 
 
 def main() -> None:
@@ -102,11 +98,12 @@ def main() -> None:
           f"for {args.hours:g} h")
     store = object_store(frames, args.part_mb)
     print(f"object store    feature table of {frames} frames ({store['table_mb']:.0f} MB): put {store['put_s']:.2f} s, "
-          f"a worker's get {store['worker_get_s']:.2f} s; a part's video back at {store['result_mb_s']:.0f} MB/s")
+          f"a worker's get {store['worker_get_s'] * 1000:.1f} ms; a part's video back at {store['result_mb_s']:.0f} MB/s")
     with tempfile.TemporaryDirectory(prefix="vj-join-") as folder:
         join = join_rates(Path(folder))
-    print(f"join            packets copied at {join['copy_mb_s']:.0f} MB/s; sound encoded at "
-          f"{join['sound_x']:.0f}x real time: {args.hours * 3600 / join['sound_x']:.0f} s for {args.hours:g} h")
+    print(f"sound           encoded at {join['sound_x']:.0f}x real time: {args.hours * 3600 / join['sound_x']:.0f} s "
+          f"for {args.hours:g} h (while the workers draw)")
+    print(f"join            packets copied at {join['copy_mb_s']:.0f} MB/s")
 
 
 if __name__ == "__main__":

@@ -7,9 +7,9 @@ tests never touch a server the machine already runs. `make test` installs both (
 from __future__ import annotations
 
 import os
+import select
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -28,29 +28,21 @@ def _need(tool: str) -> str:
 
 @pytest.fixture(scope="session")
 def display() -> str:
-    """A virtual X display (one 1920x1080 monitor named 'screen')."""
+    """A virtual X display (one 1920x1080 monitor named 'screen'). Xvfb picks a free display number and
+    writes it to ``-displayfd`` once it is ready for clients: a socket that accepts is not yet a server
+    that answers (a window opened then failed with "Failed to open display")."""
     xvfb = _need("Xvfb")
-    number = next(n for n in range(91, 200)
-                  if not Path(f"/tmp/.X{n}-lock").exists() and not Path(f"/tmp/.X11-unix/X{n}").exists())
-    process = subprocess.Popen([xvfb, f":{number}", "-screen", "0", "1920x1080x24", "-nolisten", "tcp"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 10
-    while not _accepts(f"/tmp/.X11-unix/X{number}"):  # listening, not just a file left by a dead server
-        if process.poll() is not None or time.monotonic() > deadline:
-            pytest.fail(f"Xvfb :{number} did not start")
-        time.sleep(0.05)
+    ready, told = os.pipe()
+    process = subprocess.Popen([xvfb, "-displayfd", str(told), "-screen", "0", "1920x1080x24", "-nolisten", "tcp"],
+                               pass_fds=(told,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(told)
+    with os.fdopen(ready) as pipe:
+        if not select.select([pipe], [], [], 10)[0] or not (number := pipe.readline().strip()):
+            process.kill()
+            pytest.fail("Xvfb did not start within 10 s")
     yield f":{number}"
     process.terminate()
     process.wait(timeout=5)
-
-
-def _accepts(path: str) -> bool:
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
-        try:
-            probe.connect(path)
-        except OSError:
-            return False
-    return True
 
 
 class JackServer:

@@ -15,7 +15,7 @@ from vj.audio.decode import open_audio
 from vj.audio.features import feature_rows
 from vj.audio.framestream import FrameStream
 from vj.output.frames import PngWriter
-from vj.output.join import join_parts
+from vj.output.join import encode_sound, join_parts
 from vj.audio.synth import write_audio
 from vj.render.offline import render_file
 from vj.render.plan import plan_render
@@ -58,7 +58,8 @@ def renders(tmp_path_factory, music):
             pngs.put(index, png)
         paths.insert(0, base / f"part-{job.number}.mp4")
         paths[0].write_bytes(result.video)
-    assert join_parts(paths, apart.output, source.span(0, plan.timebase.frame_start(len(table)))) == 360
+    encode_sound(source.span(0, plan.timebase.frame_start(len(table))), base / "sound.m4a")
+    assert join_parts(paths, apart.output, base / "sound.m4a") == 360
     return whole, apart, parts
 
 

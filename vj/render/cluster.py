@@ -22,8 +22,10 @@ import os
 import re
 import socket
 import sys
+import threading
 import time
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import ModuleType
@@ -36,7 +38,7 @@ from vj.audio.features import feature_rows
 from vj.audio.framestream import FrameStream
 from vj.errors import VJError
 from vj.output.frames import PngWriter
-from vj.output.join import join_parts
+from vj.output.join import encode_sound, join_parts
 from vj.output.video import take_channels
 from vj.record.replay import ReplaySettings, analyse_show, load_show, output_fps
 from vj.record.replay_parts import cut_replay
@@ -53,6 +55,8 @@ TASK_RETRIES = 3
 MAX_WORKERS_PER_GPU = 8
 CORES_PER_GPU_WORKER = 2
 """A GPU worker's look, read-back and x264 keep about two cores busy."""
+SOUND_FILE = "sound.m4a"
+"""The render's sound, encoded beside its parts while they are drawn."""
 AUDIO_BLOCK = 1 << 16
 """Samples of a replay's sound handed to the join at a time."""
 REPORT_S = 0.5
@@ -102,6 +106,7 @@ class ClusterResult:
     transfer_s: float
     """Putting the feature table into the object store."""
     join_s: float
+    """From the last part to the finished file: waiting for the sound (encoded meanwhile) and the join."""
 
 
 def render_on_cluster(settings: RenderSettings, cluster: str, part_s: float = PART_S,
@@ -285,11 +290,22 @@ class _Session:
         clock = time.perf_counter()
         shared_ref = self.ray.put(shared)
         transfer_s = time.perf_counter() - clock
-        complete, restarts = self._render(todo, keys, shared_ref, cache, pngs) if todo else (True, 0)
+        sound, stop = cache.folder / SOUND_FILE, threading.Event()
+        cache.folder.mkdir(parents=True, exist_ok=True)
+        with ThreadPoolExecutor(1, thread_name_prefix="vj-sound") as pool:  # the sound encodes while workers draw
+            encoding = pool.submit(encode_sound, audio, sound, channels, stop=stop)
+            try:
+                complete, restarts = self._render(todo, keys, shared_ref, cache, pngs) if todo else (True, 0)
+            except BaseException:
+                stop.set()
+                raise
+            if not complete:
+                stop.set()
+            clock = time.perf_counter()
+            encoding.result()  # its error, if it had one; after a stop it leaves no file
         join_s = 0.0
         if complete:
-            clock = time.perf_counter()
-            join_parts([cache.path(key) for key in keys], output, audio, channels)
+            join_parts([cache.path(key) for key in keys], output, sound)
             cache.clear()
             join_s = time.perf_counter() - clock
         return ClusterResult(output, frames, complete, self.workers, len(jobs), reused, restarts,
