@@ -62,8 +62,8 @@ def _build_parser() -> argparse.ArgumentParser:
                         "this machine, auto joins the cluster in RAY_ADDRESS or started here with `ray start "
                         "--head`; the same frames as without it. Run the same command again after a crash or "
                         "Ctrl-C and finished parts are reused")
-    render.add_argument("--chunk", type=float, default=10.0, metavar="S", help="seconds of video per part with "
-                        "--cluster (default 10)")
+    render.add_argument("--chunk", type=float, metavar="S", help="seconds of video per part with --cluster "
+                        "(default 10; shorter parts spread better over many workers, each costs a second of pre-roll)")
     render.add_argument("--force", action="store_true", help="overwrite the output file if it exists")
     render.add_argument("--quiet", action="store_true", help="no progress bars")
     render.set_defaults(run=_render)
@@ -249,6 +249,8 @@ def _render(args: argparse.Namespace) -> int:
     from vj.render.settings import RenderSettings, parse_resolution
     from vj.timebase import parse_fps
 
+    if args.chunk is not None and args.cluster is None:
+        raise VJError("vj render: --chunk sets the parts of a --cluster render; add --cluster local:N (or drop --chunk)")
     if args.replay is not None:
         return _replay(args)
     if args.audio is None:
@@ -261,7 +263,7 @@ def _render(args: argparse.Namespace) -> int:
         params=tuple(args.params), strobe_limit=args.strobe_limit, quality=args.quality or "normal",
     )
     if args.cluster is not None:
-        from vj.render.cluster import render_on_cluster
+        from vj.cluster import render_on_cluster
 
         return _cluster_summary(render_on_cluster(settings, args.cluster, args.chunk, progress=not args.quiet))
     result = render_file(settings, progress=not args.quiet)
@@ -302,7 +304,7 @@ def _replay(args: argparse.Namespace) -> int:
                               parse_fps(args.fps) if args.fps else None, args.scale, args.device, args.force,
                               args.frames)
     if args.cluster is not None:
-        from vj.render.cluster import replay_on_cluster
+        from vj.cluster import replay_on_cluster
 
         return _cluster_summary(replay_on_cluster(settings, args.cluster, args.chunk, progress=not args.quiet))
     result = replay_show(settings, progress=not args.quiet)

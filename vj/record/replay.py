@@ -13,7 +13,7 @@ show's frames take the new grid's slots (a 60 fps replay of a 30 fps show holds 
 
 A replay runs in two passes: the analysis (`analyse_show`: the audio, the tap and MIDI clocks, each
 frame's features and slot) and the drawing (`ShowDrawer`: the controls, the pipeline and the pictures).
-Nothing in the second feeds the first, so a cluster (`vj.render.cluster`) runs the analysis once on its
+Nothing in the second feeds the first, so a cluster (`vj.cluster`) runs the analysis once on its
 driver and hands it to workers that each draw a part of the show (`vj.record.replay_parts`).
 """
 

@@ -1,4 +1,4 @@
-"""A replay cut into parts that workers draw apart (`vj.render.cluster`), joined into the replay one
+"""A replay cut into parts that workers draw apart (`vj.cluster`), joined into the replay one
 process makes.
 
 The analysis of a show is a pass of its own (`vj.record.replay.analyse_show`); the driver runs it once

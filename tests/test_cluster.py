@@ -87,7 +87,7 @@ def _kill_one_worker_while_it_renders(killed: list[int], stop: threading.Event) 
     render's progress board says how far each part is)."""
     from ray.util.state import list_tasks
 
-    from vj.render.cluster import BOARD_PREFIX
+    from vj.cluster import BOARD_PREFIX
 
     while not stop.is_set() and not killed:
         time.sleep(0.2)
@@ -109,7 +109,7 @@ def _kill_one_worker_while_it_renders(killed: list[int], stop: threading.Event) 
 
 
 def test_a_worker_killed_mid_part_costs_a_retry_not_a_frame(clip: Path, one_process: Path, tmp_path: Path) -> None:
-    from vj.render.cluster import render_on_cluster
+    from vj.cluster import render_on_cluster
 
     settings = settings_for(clip, tmp_path / "killed.mp4")
     killed: list[int] = []
@@ -156,9 +156,11 @@ def test_cluster_mistakes_are_one_line(clip: Path, tmp_path: Path) -> None:
     unreachable = run_vj("render", clip, "-o", tmp_path / "x.mp4", "--cluster", "ray://127.0.0.1:9", timeout=30)
     assert unreachable.returncode == 2 and time.monotonic() - started < 10
     assert unreachable.stderr.count("\n") == 1 and "cannot reach 127.0.0.1:9" in unreachable.stderr
-    for spec in ("local:0", "remote", "ray://nohost"):
-        wrong = run_vj("render", clip, "-o", tmp_path / "x.mp4", "--cluster", spec)
-        assert wrong.returncode == 2 and wrong.stderr.count("\n") == 1 and "--cluster" in wrong.stderr, spec
+    for args, says in ((("--cluster", "local:0"), "--cluster"), (("--cluster", "remote"), "--cluster"),
+                       (("--cluster", "ray://nohost"), "--cluster"), (("--cluster", "local", "--chunk", "0"), "--chunk"),
+                       (("--chunk", "4"), "--cluster")):
+        wrong = run_vj("render", clip, "-o", tmp_path / "x.mp4", *args)
+        assert wrong.returncode == 2 and wrong.stderr.count("\n") == 1 and says in wrong.stderr, args
     assert not (tmp_path / "x.mp4").exists()
 
 
@@ -172,3 +174,13 @@ def test_without_ray_the_cluster_says_how_to_install_it(clip: Path, tmp_path: Pa
                              "--cluster", "local:2"], capture_output=True, text=True, env=env, timeout=60)
     assert result.returncode == 2 and result.stderr.count("\n") == 1
     assert "pip install 'vj[cluster]'" in result.stderr
+
+
+def test_workers_share_the_cores_and_each_gpu() -> None:
+    from vj.cluster import _workers
+
+    assert _workers(2, "cpu", {"CPU": 2.0}) == (2, {"num_cpus": 1}), "local:2 on two cores: one each"
+    assert _workers(3, "cuda", {"CPU": 16.0, "GPU": 1.0}) == (3, {"num_cpus": 5, "num_gpus": 1 / 3})
+    assert _workers(0, "cpu", {"CPU": 64.0}) == (64, {"num_cpus": 1}), "a CPU cluster: a worker per core"
+    assert _workers(0, "cuda", {"CPU": 128.0, "GPU": 8.0}) == (64, {"num_cpus": 2, "num_gpus": 1 / 8})
+    assert _workers(0, "cuda", {"CPU": 4.0, "GPU": 4.0}) == (4, {"num_cpus": 1, "num_gpus": 1.0}), "few cores: one a GPU"

@@ -1,5 +1,5 @@
-"""`vj render --cluster`: a render cut into parts that Ray workers draw side by side, joined into the
-video one process makes.
+"""`vj render --cluster`: a render (or a replay) cut into parts that Ray workers draw side by side,
+joined into the video one process makes.
 
 The driver (this process) decodes and analyses the audio once (it is causal and cheap), walks the live
 parameters through every frame, and puts the feature table into Ray's object store once; each part is a
@@ -109,12 +109,12 @@ class ClusterResult:
     """From the last part to the finished file: waiting for the sound (encoded meanwhile) and the join."""
 
 
-def render_on_cluster(settings: RenderSettings, cluster: str, part_s: float = PART_S,
+def render_on_cluster(settings: RenderSettings, cluster: str, part_s: float | None = None,
                       progress: bool = True) -> ClusterResult:
-    """Render ``settings`` on the Ray cluster ``cluster`` in parts of ``part_s`` seconds."""
+    """Render ``settings`` on the Ray cluster ``cluster`` in parts of ``part_s`` seconds (None: `PART_S`)."""
     spec = parse_cluster(cluster)
     settings.check()
-    _check_part(part_s)
+    part_s = _part_seconds(part_s)
     with _Session(spec, progress) as session:
         plan = plan_render(settings, session.device(settings.device))
         clock = time.perf_counter()
@@ -128,11 +128,11 @@ def render_on_cluster(settings: RenderSettings, cluster: str, part_s: float = PA
         return session.run(jobs, table, settings.output, settings.frames_dir, audio, 2, len(table), analysis_s)
 
 
-def replay_on_cluster(settings: ReplaySettings, cluster: str, part_s: float = PART_S,
+def replay_on_cluster(settings: ReplaySettings, cluster: str, part_s: float | None = None,
                       progress: bool = True) -> ClusterResult:
     """Replay a recorded show (`vj render --replay`) on the Ray cluster ``cluster`` in parts."""
     spec = parse_cluster(cluster)
-    _check_part(part_s)
+    part_s = _part_seconds(part_s)
     show, audio = load_show(settings)
     with _Session(spec, progress) as session:
         settings = replace(settings, device=session.device(settings.device or show.header["device"]))
@@ -148,9 +148,12 @@ def replay_on_cluster(settings: ReplaySettings, cluster: str, part_s: float = PA
                            sum(len(job.kept) for job in jobs), analysis_s)
 
 
-def _check_part(part_s: float) -> None:
+def _part_seconds(part_s: float | None) -> float:
+    if part_s is None:
+        return PART_S
     if not 1.0 <= part_s <= 600.0:
         raise VJError(f"--chunk {part_s:g}: use 1 to 600 seconds")
+    return part_s
 
 
 def import_ray() -> ModuleType:
