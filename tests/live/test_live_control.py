@@ -59,6 +59,19 @@ def frames_between(trace: dict, start: float, end: float) -> int:
     return int(np.count_nonzero((trace["t"] >= start) & (trace["t"] < end)))
 
 
+def wait_for_preset_change(trace_path, timeout: float = 30.0) -> None:
+    """Until the show's trace has a frame of another preset than its first (a load takes longer on a
+    busy machine: knobs turned before it lands are reset by it)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        rows = trace_path.read_text().splitlines()[1:] if trace_path.exists() else []
+        presets = {row.rsplit(",", 1)[-1] for row in rows if row.count(",") >= 14}
+        if len(presets) > 1:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"no preset switch reached the show in {timeout:g} s")
+
+
 def test_midi_and_osc_steer_a_live_show(live_env, jack, tmp_path):
     osc = free_udp_port()
     stats_path, trace_path = tmp_path / "stats.json", tmp_path / "trace.csv"
@@ -70,7 +83,7 @@ def test_midi_and_osc_steer_a_live_show(live_env, jack, tmp_path):
         send("open")
         jack.wait_for_connection(SOURCE, "vj-midi")
         send("send 144 39 100")  # the next preset (note 39): it resets the parameters it owns, zoom too
-        time.sleep(1.5)  # it loads in the background and lands at the next frame
+        wait_for_preset_change(trace_path)  # it loads in the background and lands at a frame
         send("sweep 1 1 0 127")  # zoom (cc 1): passes the parameter's value, so it picks up
         send("sweep 1 1 127 100")
         send("sweep 1 6 0 64")  # symmetry (cc 6) from where it stands

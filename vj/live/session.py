@@ -425,7 +425,7 @@ class LiveSession:
             frame_ms=stats.frame_ms[-1] if stats.frame_ms else None, work_ms=1000.0 * work,
             width=self.resolution.internal[0], height=self.resolution.internal[1], level=self.level,
             onset=features.onset, bass=features.bass, beat=features.beat, luma=float(pixels.mean()) / 255.0,
-            latency_ms=None if latency is None else 1000.0 * latency,
+            latency_ms=None if latency is None else 1000.0 * latency, preset=self.pipeline.preset.name,
         )
 
     def _summary(self, ended: float) -> dict:

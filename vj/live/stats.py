@@ -104,14 +104,16 @@ class FrameTrace:
     """One CSV row per presented frame (`--trace`): for checking a run frame by frame, and for the tests.
 
     ``t`` is when the frame was presented on the system's monotonic clock (comparable across processes);
-    ``luma`` is the picture's mean brightness, 0..1, read back from the GPU (tracing costs a little).
+    ``luma`` is the picture's mean brightness, 0..1, read back from the GPU (tracing costs a little);
+    ``preset`` the preset playing. Each row is written out as the frame is presented, so another process
+    can follow the show while it runs.
     """
 
     COLUMNS = ("frame", "t", "input", "audio_s", "frame_ms", "work_ms", "width", "height", "level", "onset", "bass",
-               "beat", "luma", "latency_ms")
+               "beat", "luma", "latency_ms", "preset")
 
     def __init__(self, path: Path):
-        self._file = path.open("w", newline="")
+        self._file = path.open("w", newline="", buffering=1)
         self._writer = csv.writer(self._file)
         self._writer.writerow(self.COLUMNS)
 
