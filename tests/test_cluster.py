@@ -87,7 +87,7 @@ def _kill_one_worker_while_it_renders(killed: list[int], stop: threading.Event) 
     render's progress board says how far each part is)."""
     from ray.util.state import list_tasks
 
-    from vj.cluster import BOARD_PREFIX
+    from vj.cluster.worker import BOARD_PREFIX
 
     while not stop.is_set() and not killed:
         time.sleep(0.2)
@@ -177,10 +177,10 @@ def test_without_ray_the_cluster_says_how_to_install_it(clip: Path, tmp_path: Pa
 
 
 def test_workers_share_the_cores_and_each_gpu() -> None:
-    from vj.cluster import _workers
+    from vj.cluster.connect import workers_for
 
-    assert _workers(2, "cpu", {"CPU": 2.0}) == (2, {"num_cpus": 1}), "local:2 on two cores: one each"
-    assert _workers(3, "cuda", {"CPU": 16.0, "GPU": 1.0}) == (3, {"num_cpus": 5, "num_gpus": 1 / 3})
-    assert _workers(0, "cpu", {"CPU": 64.0}) == (64, {"num_cpus": 1}), "a CPU cluster: a worker per core"
-    assert _workers(0, "cuda", {"CPU": 128.0, "GPU": 8.0}) == (64, {"num_cpus": 2, "num_gpus": 1 / 8})
-    assert _workers(0, "cuda", {"CPU": 4.0, "GPU": 4.0}) == (4, {"num_cpus": 1, "num_gpus": 1.0}), "few cores: one a GPU"
+    assert workers_for(2, "cpu", {"CPU": 2.0}) == (2, {"num_cpus": 1}), "local:2 on two cores: one each"
+    assert workers_for(3, "cuda", {"CPU": 16.0, "GPU": 1.0}) == (3, {"num_cpus": 5, "num_gpus": 1 / 3})
+    assert workers_for(0, "cpu", {"CPU": 64.0}) == (64, {"num_cpus": 1}), "a CPU cluster: a worker per core"
+    assert workers_for(0, "cuda", {"CPU": 128.0, "GPU": 8.0}) == (64, {"num_cpus": 2, "num_gpus": 1 / 8})
+    assert workers_for(0, "cuda", {"CPU": 4.0, "GPU": 4.0}) == (4, {"num_cpus": 1, "num_gpus": 1.0}), "few cores: one a GPU"
