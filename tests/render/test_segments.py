@@ -84,3 +84,21 @@ def test_the_joined_video_plays_whole_with_its_sound(renders):
             assert error(joined, k, k) < error(one, k, k) + 1.0
     assert joined.audio.shape == one.audio.shape
     np.testing.assert_allclose(joined.audio, one.audio, atol=1e-4)
+
+
+def test_each_part_starts_from_the_parameters_a_render_from_the_start_has_there(tmp_path):
+    """Checkpoints where each part's pre-roll begins, also where several begin on the same frame (parts
+    shorter than the longest pre-roll all reach back to the render's first frame)."""
+    plan = plan_render(RenderSettings(audio=tmp_path / "x.wav", output=tmp_path / "x.mp4", fps=FPS, device="cpu",
+                                      evolution=1.0))
+    times = np.arange(300) / 30.0
+    table = np.zeros((300, 13))
+    table[:, 7] = times  # the time column
+    parts = plan_parts(0, 300, FPS, feedback=0.97, seconds=1.0)
+    assert [p.start - p.preroll for p in parts[:3]] == [0, 0, 0]
+    jobs = cut_render(plan, table, parts, pngs=False)
+    for job in jobs:
+        walked = plan.params()
+        for t in times[: job.rows[0]]:
+            walked.advance(float(t))
+        assert job.params.integrals == walked.integrals and job.params.values == walked.values, job.number

@@ -150,13 +150,14 @@ class _Session:
         cache = PartCache(output)
         pngs = PngWriter(frames_dir) if frames_dir else None
         keys = [cache.key(*job.identity(shared)) for job in jobs]
-        todo = [job for job in jobs if not cache.has(keys[job.number], [] if pngs is None else map(pngs.path, job.kept))]
+        todo = [job for job in jobs
+                if not cache.has(keys[job.number], [] if pngs is None else map(pngs.path, job.kept))]
         reused = len(jobs) - len(todo)
         if reused:
             print(f"vj: {reused} of {len(jobs)} parts were finished by an earlier run; rendering the other "
                   f"{len(todo)}", file=sys.stderr)
         clock = time.perf_counter()
-        shared_ref = self.ray.put(shared)
+        shared_ref = self.ray.put(shared) if todo else None  # nothing to send when every part is cached
         transfer_s = time.perf_counter() - clock
         sound, stop = cache.folder / SOUND_FILE, threading.Event()
         cache.folder.mkdir(parents=True, exist_ok=True)

@@ -84,7 +84,8 @@ def render_file(settings: RenderSettings, progress: bool = True) -> RenderResult
     bar = tqdm(total=expected, unit="frame", desc="render", disable=not progress, file=sys.stderr, smoothing=0.1)
     try:
         with _stop_between_frames() as stop, bar:
-            done = _render(setup, settings.output, _pngs(settings), stream, plan.first, stop, bar.update, audio=True)
+            done = _render(setup, settings.output, _pngs(settings.frames_dir, settings), stream, plan.first, stop,
+                           bar.update, audio=True)
     finally:
         stream.close()
         setup.release()
@@ -104,17 +105,19 @@ def render_part(plan: RenderPlan, params: Params, features: Iterable[FrameFeatur
     silence = np.zeros((0, 2), np.float32)
     try:
         frames = ((f.index, f, silence) for f in features)
-        pngs = PngWriter(frames_dir, (plan.settings.width, plan.settings.height)) if frames_dir else None
-        return _render(setup, output, pngs, frames, keep_from, _StopRequest(), on_frame, audio=False)
+        return _render(setup, output, _pngs(frames_dir, plan.settings), frames, keep_from, _StopRequest(), on_frame,
+                       audio=False)
     finally:
         setup.release()
 
 
-def _pngs(settings: RenderSettings) -> PngWriter | None:
-    return PngWriter(settings.frames_dir, (settings.width, settings.height)) if settings.frames_dir else None
+def _pngs(directory: Path | None, settings: RenderSettings) -> PngWriter | None:
+    """The render's PNG frames in ``directory`` (none without one), at the output's size."""
+    return PngWriter(directory, (settings.width, settings.height)) if directory else None
 
 
-def _render(setup: _Setup, output: Path, pngs: PngWriter | None, frames: Iterable[tuple[int, FrameFeatures, np.ndarray]],
+def _render(setup: _Setup, output: Path, pngs: PngWriter | None,
+            frames: Iterable[tuple[int, FrameFeatures, np.ndarray]],
             keep_from: int, stop: _StopRequest, on_frame: Callable[[int], None], audio: bool) -> int:
     """Four threads share the work (`vj.render.stages`): decode and analysis (``frames``, when it is an
     `Ahead`), the net, the look (this thread, which owns the GL context), and encoding. Frames before

@@ -126,15 +126,17 @@ def cut_render(plan: RenderPlan, table: np.ndarray, parts: list[Part], pngs: boo
     """The jobs of ``parts``, from the render's feature table (`feature_rows` of frames ``plan.first``
     on): the parameters are walked through every frame once and checkpointed where each part starts."""
     params = plan.params()
-    starts = {part.start - part.preroll: number for number, part in enumerate(parts)}
+    starts = {part.start - part.preroll - plan.first for part in parts}  # parts may share one
     checkpoints: dict[int, Params] = {}
     for row, t in enumerate(table[:, _TIME_COLUMN]):
-        if plan.first + row in starts:
-            checkpoints[starts[plan.first + row]] = copy.deepcopy(params)
+        if row in starts:
+            checkpoints[row] = copy.deepcopy(params)
         params.advance(float(t))
-    return [PartJob(number, part, plan, len(table), checkpoints[number],
-                    (part.start - part.preroll - plan.first, part.end - plan.first), pngs)
-            for number, part in enumerate(parts)]
+    jobs = []
+    for number, part in enumerate(parts):
+        rows = (part.start - part.preroll - plan.first, part.end - plan.first)
+        jobs.append(PartJob(number, part, plan, len(table), checkpoints[rows[0]], rows, pngs))
+    return jobs
 
 
 _TIME_COLUMN = [f.name for f in fields(FrameFeatures)].index("time")
