@@ -72,7 +72,7 @@ def main() -> None:
     display = next(n for n in range(120, 200) if not Path(f"/tmp/.X{n}-lock").exists())
     env = {**os.environ, "DISPLAY": f":{display}", "JACK_DEFAULT_SERVER": f"vjbench{os.getpid()}",
            "JACK_NO_START_SERVER": "1", "JACK_NO_AUDIO_RESERVATION": "1"}
-    xvfb = subprocess.Popen(["Xvfb", env["DISPLAY"], "-screen", "0", "1920x1080x24", "-nolisten", "tcp"],
+    xvfb = subprocess.Popen(["Xvfb", env["DISPLAY"], "-screen", "0", "1920x1080x24", "-nolisten", "tcp", "-noreset"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     jackd = subprocess.Popen(["jackd", "-n", env["JACK_DEFAULT_SERVER"], "--no-realtime", "-d", "dummy", "-r", "48000",
                               "-p", "512"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -30,10 +30,13 @@ def _need(tool: str) -> str:
 def display() -> str:
     """A virtual X display (one 1920x1080 monitor named 'screen'). Xvfb picks a free display number and
     writes it to ``-displayfd`` once it is ready for clients: a socket that accepts is not yet a server
-    that answers (a window opened then failed with "Failed to open display")."""
+    that answers (a window opened then failed with "Failed to open display"). ``-noreset``: by default the
+    server resets when its last client leaves and drops a client that connects meanwhile (a test opening a
+    window just after the last one closed failed 5 times in 60 on a loaded machine; none with it)."""
     xvfb = _need("Xvfb")
     ready, told = os.pipe()
-    process = subprocess.Popen([xvfb, "-displayfd", str(told), "-screen", "0", "1920x1080x24", "-nolisten", "tcp"],
+    process = subprocess.Popen([xvfb, "-displayfd", str(told), "-screen", "0", "1920x1080x24", "-nolisten", "tcp",
+                                "-noreset"],
                                pass_fds=(told,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     os.close(told)
     with os.fdopen(ready) as pipe:
