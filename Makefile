@@ -2,6 +2,8 @@
 #   make demo   render the shipped demo track to out/demo.mp4
 #   make test   install the system packages the tests need (as root, when missing) and run the tests
 #   make live   start `vj live` on the default input (LIVE_ARGS="--fullscreen" etc. pass options)
+#   make fuzz   run each fuzzing harness for FUZZ_S seconds (default 60); findings land in tests/fuzz/corpus/
+#   make soak   an hour of `vj live` with music, MIDI, OSC and recording (SOAK_S=seconds to change)
 #
 # torch: where no NVIDIA GPU is present the CPU build is installed first (pip's plain `torch` would pull
 # several GB of CUDA). Elsewhere, or to choose, set TORCH_SPEC / TORCH_INDEX, e.g.
@@ -14,8 +16,10 @@ TORCH_SPEC ?= torch==2.13.0
 TORCH_INDEX ?=
 DEMO_ARGS ?= --res 720p --fps 30
 LIVE_ARGS ?=
+FUZZ_S ?= 60
+SOAK_S ?= 3600
 
-.PHONY: demo test live clean
+.PHONY: demo test live fuzz soak clean
 
 demo: $(VENV)/.installed
 	@sh scripts/system-deps.sh render
@@ -25,6 +29,13 @@ demo: $(VENV)/.installed
 test: $(VENV)/.installed-test
 	@sh scripts/system-deps.sh test
 	$(PY) -m pytest -q
+
+fuzz: $(VENV)/.installed-fuzz
+	$(PY) -m tests.fuzz.run --seconds $(FUZZ_S)
+
+soak: $(VENV)/.installed-test
+	@sh scripts/system-deps.sh test
+	SOAK_S=$(SOAK_S) $(PY) -m pytest -q -s -p no:cacheprovider tests/live/test_soak.py
 
 live: $(VENV)/.installed
 	@sh scripts/system-deps.sh live
@@ -52,6 +63,10 @@ $(VENV)/.installed: pyproject.toml $(VENV)/.torch
 $(VENV)/.installed-test: pyproject.toml $(VENV)/.torch
 	$(PY) -m pip install -q -e ".[test]"
 	@touch $@ $(VENV)/.installed
+
+$(VENV)/.installed-fuzz: pyproject.toml $(VENV)/.installed-test
+	$(PY) -m pip install -q -e ".[test,fuzz]"
+	@touch $@
 
 clean:
 	rm -rf $(VENV) out

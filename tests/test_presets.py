@@ -303,6 +303,27 @@ def test_a_member_that_is_not_an_npy_is_refused(tmp_path):
     assert "not a weight file" in refused_weights(write_npz(tmp_path / "w.npz", members))
 
 
+@pytest.mark.parametrize(("offset", "value", "zip_says"), [(8, 0x01, "encrypted"), (6, 0xFF, "version")])
+def test_a_zip_feature_numpy_cannot_read_is_refused_in_one_line(tmp_path, offset, value, zip_says):
+    """zipfile answers an encrypted member or a newer zip version with RuntimeError / NotImplementedError,
+    which escaped as a traceback until fuzzing found it."""
+    path = write_npz(tmp_path / "w.npz", small_members())
+    data = bytearray(path.read_bytes())
+    start = 0
+    while (start := data.find(b"PK\x01\x02", start)) >= 0:  # every central directory entry
+        data[start + offset] |= value
+        start += 4
+    path.write_bytes(bytes(data))
+    message = refused_weights(path)
+    assert "not a weight file" in message and zip_says in message
+
+
+def test_a_huge_preset_is_refused_before_it_is_read(tmp_path):
+    path = write_preset(tmp_path, "schema = 2\n" + "# padding\n" * 200_000)
+    with pytest.raises(VJError, match="too large for the preset"):
+        load_preset(str(path))
+
+
 def test_a_truncated_array_is_refused(tmp_path):
     members = small_members()
     members["w0"] = members["w0"][:-8]

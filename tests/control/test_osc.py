@@ -123,6 +123,30 @@ def test_garbage_and_bad_messages_are_counted_and_change_nothing(server, client,
     assert params.targets["zoom"] == 0.5
 
 
+def bundle(*elements: bytes) -> bytes:
+    """An OSC bundle of raw elements, each after its size (a big-endian int32, as sent)."""
+    return b"#bundle\x00" + bytes(8) + b"".join(len(e).to_bytes(4, "big", signed=True) + e for e in elements)
+
+
+def test_bundles_with_bad_element_sizes_are_counted_and_the_listener_reads_on(server, client, params):
+    zoom = OscMessageBuilder("/vj/param/zoom")
+    zoom.add_arg(1.5)
+    good = zoom.build().dgram
+    negative = b"#bundle\x00" + bytes(8) + (-8).to_bytes(4, "big", signed=True) + good  # fuzzing found this hang
+    nested = good
+    for _ in range(20):
+        nested = bundle(nested)
+    hostile = [negative, bundle(good)[:-4], bundle(good) + b"\x00\x00\x00\x06ab", nested]
+    sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    for datagram in hostile:
+        sender.sendto(datagram, ("127.0.0.1", server.port))
+    sender.sendto(bundle(good, good), ("127.0.0.1", server.port))
+    sender.close()
+    wait_until(lambda: server.received >= 2)
+    assert server.malformed == len(hostile)
+    assert len(server.apply(params, TapTempo(), at(1.0), NAMES)) == 2 and params.targets["zoom"] == 1.5
+
+
 def test_a_burst_of_a_thousand_messages_all_arrive(server, client):
     for i in range(1000):
         client.send_message("/vj/param/palette", i)

@@ -147,7 +147,8 @@ def start_vj(env: dict, *args: str) -> subprocess.Popen:
                             stderr=subprocess.PIPE, text=True)
 
 
-def start_player(env: dict, audio: Path, log: Path) -> subprocess.Popen:
+def start_player(env: dict, audio: Path, log: Path, *options: str) -> subprocess.Popen:
     """The JACK click player (tests/live/jack_player.py) as client 'vjplayer'."""
-    return subprocess.Popen([sys.executable, str(Path(__file__).with_name("jack_player.py")), str(audio), str(log)],
+    return subprocess.Popen([sys.executable, str(Path(__file__).with_name("jack_player.py")), str(audio), str(log),
+                             *options],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)

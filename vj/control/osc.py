@@ -19,7 +19,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from pythonosc.osc_packet import OscPacket
+from pythonosc.osc_message import OscMessage as ParsedMessage
 
 from vj.control.params import Params
 from vj.control.tap import TapTempo
@@ -34,6 +34,41 @@ QUEUE_LIMIT = 4096
 POLL_S = 0.2
 """How long a read waits, so `OscServer.close` stops the thread within this."""
 MIN_BPM, MAX_BPM = 20.0, 300.0
+BUNDLE = b"#bundle\x00"
+MAX_BUNDLE_DEPTH = 8
+
+
+class Malformed(ValueError):
+    """A datagram that is not OSC; the listener counts it and reads the next."""
+
+
+def parse_datagram(data: bytes, depth: int = 0) -> list[tuple[str, tuple]]:
+    """The (address, arguments) of every message in one datagram, bundles opened in order.
+
+    Bundles are walked here rather than by python-osc's OscPacket: it trusts each element's size, and a
+    negative one (found by fuzzing) walks its index backwards forever, logging a warning per turn, so one
+    datagram hung the listener. Here each size must be positive, a multiple of 4 and inside the datagram."""
+    if not data.startswith(BUNDLE):
+        try:
+            message = ParsedMessage(data)
+        except Exception as error:  # python-osc raises ParseError, but also IndexError/struct.error on garbage
+            raise Malformed(str(error)) from None
+        return [(message.address, tuple(message.params))]
+    if depth >= MAX_BUNDLE_DEPTH:
+        raise Malformed(f"bundles nested deeper than {MAX_BUNDLE_DEPTH}")
+    messages, index = [], len(BUNDLE) + 8  # the 8-byte time tag: vj acts on arrival
+    if len(data) < index:
+        raise Malformed("bundle without a time tag")
+    while index < len(data):
+        if index + 4 > len(data):
+            raise Malformed("bundle element without its size")
+        size = int.from_bytes(data[index:index + 4], "big", signed=True)
+        index += 4
+        if size <= 0 or size % 4 or index + size > len(data):
+            raise Malformed(f"bundle element of size {size} at byte {index - 4}")
+        messages += parse_datagram(data[index:index + size], depth + 1)
+        index += size
+    return messages
 
 
 @dataclass(frozen=True)
@@ -93,16 +128,16 @@ class OscServer:
                 return
             arrival = time.monotonic()
             try:
-                messages = [timed.message for timed in OscPacket(data).messages]
-            except Exception:  # whatever a sender throws at the port must not stop the listener
+                messages = parse_datagram(data)
+            except Malformed:
                 self._unparsed += 1
                 continue
-            for message in messages:
+            for address, args in messages:
                 self.received += 1
                 if len(self._queue) >= QUEUE_LIMIT:
                     self.dropped += 1
                 else:
-                    self._queue.append(OscMessage(message.address, tuple(message.params), arrival))
+                    self._queue.append(OscMessage(address, args, arrival))
 
     def drain(self) -> list[OscMessage]:
         """Everything queued since the last drain, oldest first; never waits."""
