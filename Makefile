@@ -3,6 +3,8 @@
 #   make test   install the system packages the tests need (as root, when missing) and run the tests
 #   make live   start `vj live` on the default input (LIVE_ARGS="--fullscreen" etc. pass options)
 #   make fuzz   run each fuzzing harness for FUZZ_S seconds (default 60); findings land in tests/fuzz/corpus/
+#   make drill  play each fault (audio server, MIDI, full disk, shaders, presets, signals) during a live run
+#               with recording on, and write the outcomes to docs/RELIABILITY.md
 #   make soak   an hour of `vj live` with music, MIDI, OSC and recording (SOAK_S=seconds to change)
 #
 # torch: where no NVIDIA GPU is present the CPU build is installed first (pip's plain `torch` would pull
@@ -19,7 +21,7 @@ LIVE_ARGS ?=
 FUZZ_S ?= 60
 SOAK_S ?= 3600
 
-.PHONY: demo test live fuzz soak clean
+.PHONY: demo test live fuzz soak drill clean
 
 demo: $(VENV)/.installed
 	@sh scripts/system-deps.sh render
@@ -36,6 +38,10 @@ fuzz: $(VENV)/.installed-fuzz
 soak: $(VENV)/.installed-test
 	@sh scripts/system-deps.sh test
 	SOAK_S=$(SOAK_S) $(PY) -m pytest -q -s -p no:cacheprovider tests/live/test_soak.py
+
+drill: $(VENV)/.installed-test
+	@sh scripts/system-deps.sh test
+	VJ_DRILL=1 $(PY) -m pytest -q -s -p no:cacheprovider tests/live/test_drill.py
 
 live: $(VENV)/.installed
 	@sh scripts/system-deps.sh live

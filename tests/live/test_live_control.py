@@ -3,6 +3,8 @@ clock, a flood, a pulled cable) and OSC comes over loopback; --stats and --trace
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import socket
 import subprocess
@@ -64,8 +66,8 @@ def wait_for_preset_change(trace_path, timeout: float = 30.0) -> None:
     busy machine: knobs turned before it lands are reset by it)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        rows = trace_path.read_text().splitlines()[1:] if trace_path.exists() else []
-        presets = {row.rsplit(",", 1)[-1] for row in rows if row.count(",") >= 14}
+        with trace_path.open() if trace_path.exists() else io.StringIO() as trace:
+            presets = {row["preset"] for row in csv.DictReader(trace) if row.get("hud") is not None}
         if len(presets) > 1:
             return
         time.sleep(0.1)

@@ -27,7 +27,7 @@ def kick_clicks(duration_s: float) -> np.ndarray:
 
 def read_trace(path) -> dict[str, np.ndarray]:
     rows = list(csv.DictReader(path.open()))
-    words = ("input", "preset")
+    words = ("input", "preset", "hud")
     return {key: np.array([float(r[key]) if r[key] not in ("", None) else np.nan for r in rows])
             for key in rows[0] if key not in words} | {key: np.array([r[key] for r in rows]) for key in words}
 

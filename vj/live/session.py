@@ -426,6 +426,7 @@ class LiveSession:
             width=self.resolution.internal[0], height=self.resolution.internal[1], level=self.level,
             onset=features.onset, bass=features.bass, beat=features.beat, luma=float(pixels.mean()) / 255.0,
             latency_ms=None if latency is None else 1000.0 * latency, preset=self.pipeline.preset.name,
+            hud=" | ".join(self.hud_state.warnings) if self.live.hud else "",
         )
 
     def _summary(self, ended: float) -> dict:
