@@ -102,18 +102,29 @@ class JackServer:
             self.process.send_signal(how)
             self.process.wait(timeout=10)
 
+    def _lsp(self, *options: str) -> str | None:
+        """jack_lsp's output, or None when the server does not answer within 10 s. A server busy taking a
+        new client can keep jack_lsp waiting that long on a loaded machine (once in a fresh-clone run);
+        the callers' own deadlines decide when that is a failure."""
+        try:
+            result = subprocess.run([_need("jack_lsp"), *options], env=self.env, capture_output=True, text=True,
+                                    timeout=10)
+        except subprocess.TimeoutExpired:
+            return None
+        return result.stdout if result.returncode == 0 else None
+
     def ports(self) -> list[str] | None:
         """The server's ports, or None when it is not answering."""
-        result = subprocess.run([_need("jack_lsp")], env=self.env, capture_output=True, text=True, timeout=10)
-        if result.returncode != 0 or "system:capture_1" not in result.stdout:
+        listing = self._lsp()
+        if listing is None or "system:capture_1" not in listing:
             return None
-        return result.stdout.split()
+        return listing.split()
 
     def wait_for_port(self, port: str, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
         while port not in (self.ports() or []):
             if time.monotonic() > deadline:
-                pytest.fail(f"JACK port {port} did not appear within {timeout:.0f} s")
+                pytest.fail(f"JACK port {port} did not appear within {timeout:.0f} s; jackd: {self.log_tail(5)}")
             time.sleep(0.1)
 
     def wait_for_connection(self, source: str, client: str, timeout: float = 30.0) -> None:
@@ -121,9 +132,8 @@ class JackServer:
         connection follows it, and a message sent in between is lost)."""
         deadline = time.monotonic() + timeout
         while True:
-            result = subprocess.run([_need("jack_lsp"), "-c"], env=self.env, capture_output=True, text=True, timeout=10)
             connected, current = False, None
-            for line in result.stdout.splitlines():
+            for line in (self._lsp("-c") or "").splitlines():
                 if not line.startswith((" ", "\t")):
                     current = line.strip()
                 elif current == source and line.strip().startswith(f"{client}"):
