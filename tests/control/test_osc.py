@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import socket
+import struct
 import time
+from pathlib import Path
 
 import pytest
 from pythonosc.osc_bundle_builder import IMMEDIATELY, OscBundleBuilder
@@ -17,6 +19,16 @@ from vj.errors import VJError
 from vj.presets import load_preset
 
 NAMES = ["default", "ember", "glass"]
+
+
+def udp_listeners(port: int) -> set[str]:
+    """The IPv4 addresses that sockets on this UDP port are bound to, as the kernel lists them."""
+    addresses = set()
+    for line in Path("/proc/net/udp").read_text().splitlines()[1:]:
+        host, _, hex_port = line.split()[1].partition(":")
+        if int(hex_port, 16) == port:
+            addresses.add(socket.inet_ntoa(struct.pack("<I", int(host, 16))))
+    return addresses
 
 
 @pytest.fixture
@@ -180,3 +192,14 @@ def test_close_is_prompt_and_idempotent():
     assert not server._thread.is_alive()
     server.close()
     assert server.summary() == {"host": "127.0.0.1", "port": server.port, "received": 0, "malformed": 0, "dropped": 0}
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "0.0.0.0"])
+def test_the_listener_binds_the_address_it_is_given_and_no_other(host):
+    """The live default is 127.0.0.1 (tests/live/test_live_control.py checks the running show): nobody on
+    the venue's network can steer the show unless the VJ asks for it with --osc-host 0.0.0.0."""
+    server = OscServer(host, 0)
+    try:
+        assert udp_listeners(server.port) == {host}
+    finally:
+        server.close()

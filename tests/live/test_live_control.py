@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.control.test_osc import udp_listeners
 from tests.live.conftest import start_vj
 from tests.live.test_live_show import read_trace
 from vj.control.params import curve_value
@@ -51,6 +52,13 @@ def free_udp_port() -> int:
         return probe.getsockname()[1]
 
 
+def wait_for_udp_listener(port: int, timeout: float = 30.0) -> set[str]:
+    deadline = time.monotonic() + timeout
+    while not (addresses := udp_listeners(port)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return addresses
+
+
 def osc_send(port: int, address: str, value: float) -> None:
     from pythonosc.udp_client import SimpleUDPClient
 
@@ -82,6 +90,7 @@ def test_midi_and_osc_steer_a_live_show(live_env, jack, tmp_path):
     send = Sender(live_env)
     try:
         jack.wait_for_port("vj:in_0")
+        assert wait_for_udp_listener(osc) == {"127.0.0.1"}, "OSC must listen on this machine only unless told"
         send("open")
         jack.wait_for_connection(SOURCE, "vj-midi")
         send("send 144 39 100")  # the next preset (note 39): it resets the parameters it owns, zoom too

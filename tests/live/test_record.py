@@ -51,9 +51,19 @@ def start_show(live_env, jack, tmp_path, *args) -> tuple[subprocess.Popen, subpr
     return vj, player
 
 
+def wait_for_logged_frames(log: Path, frames: int, vj: subprocess.Popen, timeout: float = 90.0) -> None:
+    """Until the show's performance log holds ``frames`` frames (it is flushed twice a second)."""
+    deadline = time.monotonic() + timeout
+    while vj.poll() is None and time.monotonic() < deadline:
+        if log.exists() and log.read_bytes().count(b"\n") > frames:
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"the show logged fewer than {frames} frames in {timeout:g} s (exit code {vj.poll()})")
+
+
 def test_a_recorded_show_replays_to_the_same_frames(live_env, jack, tmp_path):
     show, stats_path, osc = tmp_path / "show.mp4", tmp_path / "stats.json", free_udp_port()
-    vj, player = start_show(live_env, jack, tmp_path, "--duration", "13", "--midi", PORT, "--osc", osc,
+    vj, player = start_show(live_env, jack, tmp_path, "--duration", "120", "--midi", PORT, "--osc", osc,
                             "--record", show, "--stats", stats_path)
     send = Sender(live_env)
     try:
@@ -68,6 +78,10 @@ def test_a_recorded_show_replays_to_the_same_frames(live_env, jack, tmp_path):
         send("sweep 1 6 0 90")  # symmetry (cc 6)
     finally:
         send.close()
+    # Stopped by the test once 13 s are logged, not by --duration: on a loaded machine a fixed length ran
+    # out before the controls above were sent (a fresh-clone run logged none of them).
+    wait_for_logged_frames(show.with_suffix(".vjlog"), 13 * FPS, vj)
+    vj.send_signal(signal.SIGTERM)
     out, err = vj.communicate(timeout=90)
     player.terminate()
     assert vj.returncode == 0, err

@@ -20,7 +20,7 @@ from vj.record.grid import grid_slot
 from vj.presets import resolve_preset
 from vj.record.journal import Journal, apply_event
 from vj.record.lossless import FlacWriter, quantize, read_flac
-from vj.record.showlog import MAX_LINE, FrameRecord, header_line, read_show_log
+from vj.record.showlog import MAX_LINE, FrameRecord, header_line, logged_preset, read_show_log
 
 RATE = 48000
 HEADER = {"fps": "30", "record_fps": "30", "record_size": [64, 36], "window": [64, 36], "net": "24x4",
@@ -59,6 +59,19 @@ def test_log_round_trips(tmp_path):
     assert log.audio_path == tmp_path / "show.flac"
 
 
+def test_a_preset_file_is_named_from_the_logs_folder_and_found_there_from_anywhere(tmp_path, monkeypatch):
+    show = tmp_path / "shows" / "SHOW.vjlog"
+    mine = tmp_path / "shows" / "sets" / "mine.toml"
+    show.parent.mkdir()
+    monkeypatch.chdir(tmp_path)  # the show ran here, with --preset shows/sets/mine.toml
+    named = logged_preset("shows/sets/mine.toml", show.parent)
+    assert named == "sets/mine.toml" and logged_preset("ember", show.parent) == "ember"
+    monkeypatch.chdir(tmp_path.parent)  # the replay runs somewhere else
+    write(show, _header(preset=named, presets=["default", named]), GOOD)
+    header = read_show_log(show).header
+    assert header["preset"] == str(mine) and header["presets"] == ["default", str(mine)]
+
+
 def test_truncated_last_line_is_dropped(tmp_path):
     lines = [header_line(HEADER), *(frame.line() for frame in FRAMES)]
     path = tmp_path / "SHOW.vjlog"
@@ -79,6 +92,9 @@ HEADER_REFUSALS = {
     "version true": (json.dumps({**json.loads(header_line(HEADER)), "vjlog": True}), '"vjlog"'),
     "negative channels": (_header(channels=-3), "1 to 8 channels"),
     "size of words": (_header(record_size=["a", 36]), "'record_size'"),
+    "preset up a folder": (_header(preset="../mine.toml", presets=["default", "../mine.toml"]), "outside the log's folder"),
+    "preset by absolute path": (_header(preset="/etc/x.toml", presets=["/etc/x.toml"]), "outside the log's folder"),
+    "preset out through a subfolder": (_header(presets=["default", "sub/../../x.toml"]), "outside the log's folder"),
 }
 
 

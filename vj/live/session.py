@@ -44,7 +44,7 @@ from vj.look.look import picture_buffer, release_picture
 from vj.presets import preset_choices, preset_names, resolve_preset
 from vj.record.lossless import quantize
 from vj.record.recorder import RecordSettings
-from vj.record.showlog import FrameRecord
+from vj.record.showlog import FrameRecord, logged_preset
 from vj.render.saver import PresetSaver
 from vj.timebase import ANALYSIS_RATE, Timebase
 
@@ -183,7 +183,8 @@ class LiveSession:
                                 min(len(settings.channels) or 2, 8), ANALYSIS_RATE)
         header = {
             "fps": str(self.timebase.fps), "window": list(window.size), "net": self._net or "",
-            "device": self.pipeline.device, "preset": settings.preset, "presets": self.presets,
+            "device": self.pipeline.device, "preset": logged_preset(settings.preset, record.log_path.parent),
+            "presets": [logged_preset(name, record.log_path.parent) for name in self.presets],
             "seed": settings.seed, "evolution": settings.evolution, "strobe_limit": settings.strobe_limit,
             "clock": settings.controls.clock, "params": dict(params.targets),
             "smoothing": {name: spec.smoothing_s for name, spec in params.specs.items()},

@@ -5,7 +5,8 @@ A text file of JSON lines, written as the show runs (a crash loses at most the l
 
 - line 1, the header: ``{"vjlog": 1, ...}`` with the show's start (preset, seed, net, frame rate, the
   window, every parameter's target and smoothing) and the name of the audio file beside it
-  (``SHOW.flac``: the input exactly as the analyzer heard it, 24-bit);
+  (``SHOW.flac``: the input exactly as the analyzer heard it, 24-bit); presets by name, or a preset file
+  by its path from the log's folder, which a replay will not look outside of;
 - then one line per presented frame: ``{"f": frame, "at": samples analysed, "i": analysed frame shown,
   "pic": picture time, "seen": when it was seen, "now": the audio clock at its controls poll}``, all
   in samples of the audio, plus, when there are some, ``"ev"``: the controls applied before it, in
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -140,9 +142,34 @@ def _check_header(path: Path, header: dict) -> None:
             raise VJError(f"{path}: header key {key!r} must be a number or null")
     if not all(isinstance(name, str) for name in header["presets"]) or header["preset"] not in header["presets"]:
         raise VJError(f"{path}: header key 'presets' must list the preset names, the show's first among them")
+    folder = path.parent.resolve()
+    header["presets"] = [_preset_inside(path, folder, name) for name in header["presets"]]
+    header["preset"] = _preset_inside(path, folder, header["preset"])
     audio = Path(header["audio"])
     if audio.name != header["audio"] or audio.name in ("", ".", ".."):
         raise VJError(f"{path}: the audio file must sit beside the log (a plain file name, got {header['audio']!r})")
+
+
+def _is_file(preset: str) -> bool:
+    return preset.endswith(".toml") or "/" in preset or "\\" in preset
+
+
+def logged_preset(preset: str, folder: Path) -> str:
+    """How a log in ``folder`` names a preset: a shipped or saved one by its name, a file by its path
+    from there (a replay looks for it there, wherever it is run from)."""
+    return os.path.relpath(Path(preset).resolve(), folder.resolve()) if _is_file(preset) else preset
+
+
+def _preset_inside(path: Path, folder: Path, preset: str) -> str:
+    """A log's preset file as a path a replay can load: inside the log's folder, or refused (a stranger's
+    log may not make vj read files elsewhere on the machine)."""
+    if not _is_file(preset):
+        return preset
+    file = (folder / preset).resolve()
+    if not file.is_relative_to(folder):
+        raise VJError(f"{path}: the show's preset {preset!r} is outside the log's folder; copy the preset "
+                      "(and its weights) next to the log and name it there")
+    return str(file)
 
 
 def _frame(path: Path, number: int, record: dict) -> FrameRecord:
