@@ -20,7 +20,7 @@ from vj.record.grid import grid_slot
 from vj.presets import resolve_preset
 from vj.record.journal import Journal, apply_event
 from vj.record.lossless import FlacWriter, quantize, read_flac
-from vj.record.showlog import MAX_LINE, FrameRecord, header_line, logged_preset, read_show_log
+from vj.record.showlog import MAX_BYTES, MAX_LINE, FrameRecord, header_line, logged_preset, read_show_log
 
 RATE = 48000
 HEADER = {"fps": "30", "record_fps": "30", "record_size": [64, 36], "window": [64, 36], "net": "24x4",
@@ -130,6 +130,14 @@ def test_bad_frame_is_refused_with_its_line(tmp_path, line, says):
     with pytest.raises(VJError) as error:
         read_show_log(path)
     assert f"{path}, line 3:" in str(error.value) and says in str(error.value)
+
+
+def test_a_huge_log_is_refused_before_it_is_read(tmp_path):
+    path = write(tmp_path / "SHOW.vjlog", header_line(HEADER), GOOD)
+    with path.open("r+b") as log:
+        log.truncate(MAX_BYTES + 1)  # sparse: no disk used
+    with pytest.raises(VJError, match="larger than 1024 MB"):
+        read_show_log(path)
 
 
 @pytest.mark.parametrize("lines, says", [((), "empty"), ((header_line(HEADER),), "no frames")],

@@ -58,8 +58,9 @@ def load_weights(path: Path, spec: NetSpec) -> Layers:
             layers = [(arrays[f"w{i}"].astype(np.float32), arrays[f"b{i}"].astype(np.float32)) for i in range(len(shapes))]
     except VJError:
         raise
+    # NotImplementedError, RuntimeError, zlib.error: a zip feature or stream numpy cannot read (found by fuzzing)
     except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError, NotImplementedError, RuntimeError,
-            zlib.error) as error:  # NotImplementedError, RuntimeError: a zip feature numpy cannot read (found by fuzzing)
+            zlib.error) as error:
         raise VJError(f"{path}: not a weight file vj can read (a .npz of float arrays): {error}") from None
     for index, (w, b) in enumerate(layers):
         if not (np.isfinite(w).all() and np.isfinite(b).all()):

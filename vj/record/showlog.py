@@ -34,6 +34,8 @@ VERSION = 1
 SUFFIX = ".vjlog"
 MAX_LINE = 1 << 20
 """No honest line comes near this (a frame with a flood of events is a few kB); a longer one is refused."""
+MAX_BYTES = 1 << 30
+"""A twelve-hour show at 60 fps logs about 250 MB; a larger file is refused before it is read."""
 EVENT_ARITY = {"set": 6, "tap": 2, "tempo": 3, "untap": 2, "clock": 3}
 HEADER_KEYS = {"audio": str, "sample_rate": int, "channels": int, "fps": str, "record_fps": str,
                "record_size": list, "window": list, "net": str, "device": str, "preset": str, "presets": list,
@@ -90,6 +92,8 @@ def read_show_log(path: Path) -> ShowLog:
     """Read and check a log; any problem is one VJError naming the file and the line."""
     path = Path(path)
     try:
+        if path.stat().st_size > MAX_BYTES:
+            raise VJError(f"{path}: larger than {MAX_BYTES >> 20} MB; not a vj performance log")
         text = path.read_bytes()
     except OSError as error:
         raise VJError(f"{path}: cannot read the performance log ({error.strerror})") from None
