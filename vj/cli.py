@@ -33,7 +33,9 @@ def _build_parser() -> argparse.ArgumentParser:
     render.add_argument("--replay", type=Path, metavar="SHOW.vjlog", help="render a show recorded with "
                         "`vj live --record` again instead: same frames at the live settings, sharper at a "
                         "higher --res (--fps, --scale, --device apply; the show sets the rest)")
-    render.add_argument("-o", "--output", type=Path, required=True, help="output .mp4 file")
+    render.add_argument("-o", "--output", action=_FileOrStream, metavar="OUT.mp4|KIND[:ARG]", help="the .mp4 "
+                        "file to write; given again as ndi[:NAME] (or another `vj live --output` kind), also "
+                        "streams the render there in real time, paced to the audio")
     render.add_argument("--res", help="360p, 480p, 720p, 1080p, 1440p, 4k or WxH (default 720p; a replay: "
                         "the recording's)")
     render.add_argument("--fps", help="frames per second, e.g. 24, 30, 60 (default 30; a replay: the recording's)")
@@ -66,7 +68,7 @@ def _build_parser() -> argparse.ArgumentParser:
                         "(default 10; shorter parts spread better over many workers, each costs a second of pre-roll)")
     render.add_argument("--force", action="store_true", help="overwrite the output file if it exists")
     render.add_argument("--quiet", action="store_true", help="no progress bars")
-    render.set_defaults(run=_render)
+    render.set_defaults(run=_render, streams=[])
 
     analyze = commands.add_parser(
         "analyze", help="write the per-frame audio features and beats as JSON and/or a plot",
@@ -128,6 +130,15 @@ def _build_parser() -> argparse.ArgumentParser:
     live.add_argument("--record-fps", default="30", metavar="FPS", help="frame rate of the recording (default 30)")
     live.add_argument("--record-res", metavar="RES", help="size of the recording: 720p, 1080p, ... or WxH "
                       "(default: the window's)")
+    live.add_argument("--output", dest="outputs", action="append", default=[],
+                      metavar="KIND[:ARG]", help="also send the picture to: ndi[:NAME] (an NDI source with the "
+                      "input audio; pip install 'vj[ndi]'), v4l2[:/dev/videoN] (a virtual camera, Linux), spout "
+                      "(Windows), syphon (macOS); repeatable")
+    live.add_argument("--preview", action="store_true", help="open a small second window for the performer "
+                      "with the HUD and the next preset; the show window (--fullscreen MONITOR for the projector) "
+                      "then has no HUD and no mouse pointer")
+    live.add_argument("--output-res", metavar="RES", help="size of the --output pictures: 720p, 1080p, ... "
+                      "or WxH (default: the window's)")
     live.set_defaults(run=_live)
 
     params = commands.add_parser("params", help="list the live parameters, palettes, presets and MIDI maps",
@@ -245,12 +256,18 @@ _SHOW_OPTIONS = ("preset", "seed", "evolution", "net", "duration", "params", "qu
 
 
 def _render(args: argparse.Namespace) -> int:
+    from vj.output.rig import parse_output
     from vj.render.offline import render_file
     from vj.render.settings import RenderSettings, parse_resolution
     from vj.timebase import parse_fps
 
     if args.chunk is not None and args.cluster is None:
         raise VJError("vj render: --chunk sets the parts of a --cluster render; add --cluster local:N (or drop --chunk)")
+    if args.output is None:
+        raise VJError("vj render: give the video file to write with -o/--output OUT.mp4")
+    if args.streams and (args.replay is not None or args.cluster is not None):
+        raise VJError(f"vj render: --output {args.streams[0]} streams a render of an audio file as it is made, "
+                      "not a --replay or a --cluster render")
     if args.replay is not None:
         return _replay(args)
     if args.audio is None:
@@ -261,6 +278,7 @@ def _render(args: argparse.Namespace) -> int:
         scale=args.scale, device=args.device or "auto", preset=args.preset or "default", seed=args.seed, evolution=args.evolution,
         net=args.net, frames_dir=args.frames, start_s=args.start, duration_s=args.duration, force=args.force,
         params=tuple(args.params), strobe_limit=args.strobe_limit, quality=args.quality or "normal",
+        streams=tuple(map(parse_output, args.streams)),
     )
     if args.cluster is not None:
         from vj.cluster import render_on_cluster
@@ -392,6 +410,7 @@ def _live(args: argparse.Namespace) -> int:
     from vj.control.controls import ControlSettings
     from vj.live.session import run_live
     from vj.live.settings import LiveSettings
+    from vj.output.rig import parse_output
     from vj.render.settings import parse_resolution
     from vj.timebase import parse_fps
 
@@ -402,6 +421,7 @@ def _live(args: argparse.Namespace) -> int:
         evolution=args.evolution, vsync=args.vsync, hud=args.hud, midi_map=args.midi_map, params=tuple(args.params),
         strobe_limit=args.strobe_limit, record=args.record, record_fps=parse_fps(args.record_fps),
         record_size=parse_resolution(args.record_res) if args.record_res else None,
+        preview=args.preview, outputs=tuple(map(parse_output, args.outputs)), output_size=parse_resolution(args.output_res) if args.output_res else None,
         controls=ControlSettings(midi=args.midi, midi_enabled=args.midi_enabled, osc_port=args.osc,
                                  osc_host=args.osc_host, clock=args.clock),
     )
@@ -492,6 +512,18 @@ def _channels(text: str) -> tuple[int, ...]:
     if not channels or min(channels) < 0 or len(set(channels)) != len(channels):
         raise argparse.ArgumentTypeError(f"{text!r}: channels count from 1, each once, like 1,2")
     return channels
+
+
+class _FileOrStream(argparse.Action):
+    """`vj render -o`: an .mp4 file, or an output to stream to (``ndi[:NAME]``, ...); both may be given."""
+
+    def __call__(self, parser, namespace, value, option_string=None):
+        from vj.output.rig import KINDS
+
+        if value.partition(":")[0].lower() in KINDS:
+            namespace.streams = [*namespace.streams, value]
+        else:
+            namespace.output = Path(value)
 
 
 def _param_value(text: str) -> tuple[str, float]:

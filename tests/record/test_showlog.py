@@ -89,12 +89,14 @@ HEADER_REFUSALS = {
     "no record_size": (_header(record_size=...), "'record_size'"),
     "audio up a folder": (_header(audio="../x.flac"), "beside the log"),
     "audio in a subfolder": (_header(audio="sub/x.flac"), "beside the log"),
+    "audio with a NUL": (_header(audio="x\x00.flac"), "beside the log"),
     "version true": (json.dumps({**json.loads(header_line(HEADER)), "vjlog": True}), '"vjlog"'),
     "negative channels": (_header(channels=-3), "1 to 8 channels"),
     "size of words": (_header(record_size=["a", 36]), "'record_size'"),
     "preset up a folder": (_header(preset="../mine.toml", presets=["default", "../mine.toml"]), "outside the log's folder"),
     "preset by absolute path": (_header(preset="/etc/x.toml", presets=["/etc/x.toml"]), "outside the log's folder"),
     "preset out through a subfolder": (_header(presets=["default", "sub/../../x.toml"]), "outside the log's folder"),
+    "preset with a NUL": (_header(presets=["default", "a\x00.toml"]), "not a file name"),
 }
 
 

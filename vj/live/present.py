@@ -17,9 +17,13 @@ class Presenter:
 
     def show(self, picture: moderngl.Framebuffer, window_size: tuple[int, int]) -> None:
         """Draw ``picture`` over the whole window (the screen framebuffer)."""
+        self.show_texture(picture.color_attachments[0], (0, 0, *window_size))
+
+    def show_texture(self, texture: moderngl.Texture, viewport: tuple[int, int, int, int]) -> None:
+        """Draw a framebuffer's ``texture`` into ``viewport`` (x, y, width, height) of the window."""
         self.ctx.screen.use()
-        self.ctx.viewport = (0, 0, *window_size)
-        picture.color_attachments[0].use(0)
+        self.ctx.viewport = viewport
+        texture.use(0)
         self.vao.render(moderngl.TRIANGLES, vertices=3)
 
     def release(self) -> None:

@@ -37,11 +37,14 @@ from vj.live.pacer import FramePacer
 from vj.live.present import Presenter
 from vj.live.recording import LiveRecording
 from vj.live.resolution import ResolutionController
+from vj.live.preview import Preview
 from vj.live.settings import EVOLUTION_STEPS, LiveParams, LiveSettings, step_along
 from vj.live.stats import FrameTrace, LiveStats
 from vj.live.window import Window, check_display
 from vj.look.look import picture_buffer, release_picture
 from vj.presets import preset_choices, preset_names, resolve_preset
+from vj.output.fanout import Outputs
+from vj.output.rig import OutputFormat
 from vj.record.lossless import quantize
 from vj.record.recorder import RecordSettings
 from vj.record.showlog import FrameRecord, logged_preset
@@ -83,6 +86,8 @@ class LiveSession:
         self.trace: FrameTrace | None = None
         self.pipeline = None
         self.recording: LiveRecording | None = None
+        self.outputs: Outputs | None = None
+        self.preview: Preview | None = None
         self._quit = False
 
     def run(self) -> int:
@@ -104,7 +109,11 @@ class LiveSession:
             ended = time.monotonic()
             if self.recording is not None:
                 self.recording.close()  # first: the take is finished while the rest closes
+            if self.outputs is not None:
+                self.outputs.close()
             self.controls.close()
+            if self.preview is not None:
+                self.preview.close()
             if self.pipeline is not None:
                 self.saver.wait()
                 self.pipeline.release()
@@ -134,6 +143,10 @@ class LiveSession:
         settings = self.settings
         ctx = window.ctx
         self.window = window
+        if settings.outputs:  # first: an output that cannot open is one line before anything slow starts
+            self.outputs = Outputs(ctx, list(settings.outputs), OutputFormat(
+                settings.output_size or window.size, Fraction(settings.target_fps).limit_denominator(1001),
+                ANALYSIS_RATE, min(len(settings.channels) or 2, 8)))
         on_gpu = select_device(settings.device)[0].type == "cuda"
         # Half the cores for the net on a CPU: the rest go to GL (a software rasterizer without a GPU), the
         # display server and audio. On two cores, a second engine thread made every frame slower, not faster.
@@ -173,8 +186,12 @@ class LiveSession:
         self._control_arrivals: list[float] = []
         self._samples_read = 0
         self._now_sample = 0
+        self._seen = 0
         if settings.record is not None:
             self.recording = self._start_recording(window)
+        if settings.preview:
+            self.preview = Preview(window, self.pipeline)
+            window.hide_cursor()
 
     def _start_recording(self, window: Window) -> LiveRecording:
         """The recorder, and the performance log's header: everything the show starts from."""
@@ -211,6 +228,8 @@ class LiveSession:
                 self._resized()
             arrived = self._frame(frame_start)
             window.ctx.finish()  # GL runs asynchronously: count its work in this frame's cost
+            if self.preview is not None:
+                self._draw_preview(frame_start)
             work = time.monotonic() - frame_start
             self.pacer.wait()
             window.swap()
@@ -268,6 +287,7 @@ class LiveSession:
         seen = self._sample(picture / ANALYSIS_RATE + self.timing.render_to_present + self.timing.input_device
                             + self.live.av_offset_ms / 1000.0)
         record.index, record.picture, record.seen = current.index, picture, seen
+        self._seen = seen
         pulse, phase = self.analyzer.beat_at(seen / ANALYSIS_RATE)
         features = replace(current, beat=pulse, beat_phase=phase)
         self.current = features
@@ -276,6 +296,8 @@ class LiveSession:
             self.pipeline.draw(features, self.resolution.internal, self.picture, self.params)
             record.took = self.pipeline.took
         self._record(record, samples)
+        if self.outputs is not None:
+            self.outputs.send(self.picture, samples, seen)
         self._present(now)
         return arrived
 
@@ -312,9 +334,16 @@ class LiveSession:
 
     def _present(self, now: float) -> None:
         self.presenter.show(self.picture, self.window.size)
-        if self.live.hud:
+        if self.live.hud and self.preview is None:  # with a preview, the HUD is the performer's only
             self._update_hud(now)
             self.hud.draw(self.hud_state, now, self.window.size)
+
+    def _draw_preview(self, now: float) -> None:
+        if self.live.hud:
+            self._update_hud(now)
+            self.hud_state.lines = (*self.hud_state.lines, f"next: {self.preview.next.name}")
+        self.preview.draw(self.picture, self.hud_state if self.live.hud else None, now, self.current, self.params,
+                          self.presets)
 
     def _resized(self) -> None:
         """A new internal or window size: a picture framebuffer at the new look size."""
@@ -356,6 +385,9 @@ class LiveSession:
         if self.recording is not None:
             recording_lines, recording_warnings = self.recording.hud()
             lines, warnings = [*recording_lines, *lines], warnings + recording_warnings
+        if self.outputs is not None:
+            output_lines, output_warnings = self.outputs.hud()
+            lines, warnings = [*lines, *output_lines], warnings + output_warnings
         if self.saver.message:
             lines = (*lines, self.saver.message)
         if now < self._quit_armed_until:
@@ -367,9 +399,12 @@ class LiveSession:
         state.status = f"{self.live.preset_name}{going}   evolution {self.params['evolution']:.2g}   seed {self.live.seed}"
 
     def _keys(self, window: Window, now: float) -> None:
-        for key in window.keys:
+        keys = window.keys if self.preview is None else window.keys + self.preview.keys  # typed in either
+        for key in keys:
             self.handle_key(key, now)
         window.keys.clear()
+        if self.preview is not None:
+            self.preview.keys.clear()
         window.clicks.clear()  # the show has no use for the mouse
 
     def handle_key(self, key: str, now: float) -> None:
@@ -427,13 +462,14 @@ class LiveSession:
             width=self.resolution.internal[0], height=self.resolution.internal[1], level=self.level,
             onset=features.onset, bass=features.bass, beat=features.beat, luma=float(pixels.mean()) / 255.0,
             latency_ms=None if latency is None else 1000.0 * latency, preset=self.pipeline.preset.name,
-            hud=" | ".join(self.hud_state.warnings) if self.live.hud else "",
+            hud=" | ".join(self.hud_state.warnings) if self.live.hud else "", seen=self._seen,
         )
 
     def _summary(self, ended: float) -> dict:
         return self.stats.summary(ended, self.audio, {**asdict(self.live), **self.params.snapshot()}, {
             "controls": self.controls.summary(),
             "recording": None if self.recording is None else self.recording.summary(),
+            "outputs": None if self.outputs is None else self.outputs.summary(),
             "started_monotonic": self.started,
             "target_fps": self.settings.target_fps,
             "window": list(self.resolution.window),

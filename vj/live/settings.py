@@ -9,6 +9,7 @@ from pathlib import Path
 from vj.control.controls import ControlSettings
 from vj.errors import VJError
 from vj.look.strobe import DEFAULT_MAX_PER_S, check_strobe_limit
+from vj.output.rig import OutputSpec
 
 EVOLUTION_STEPS = (0.0, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0)
 """The evolution rates `[` and `]` step through."""
@@ -46,6 +47,12 @@ class LiveSettings:
     record_fps: Fraction = Fraction(30)
     record_size: tuple[int, int] | None = None
     """``--record-res``; None records at the window's size."""
+    outputs: tuple[OutputSpec, ...] = ()
+    """``--output``: NDI, a virtual camera, Spout, Syphon (`vj.output.rig`), besides the window."""
+    output_size: tuple[int, int] | None = None
+    """``--output-res``; None sends at the window's size."""
+    preview: bool = False
+    """``--preview``: the performer's window (HUD, next preset); the show window stays clean."""
 
     def check(self) -> None:
         if not 10.0 <= self.target_fps <= 500.0:

@@ -105,13 +105,14 @@ class FrameTrace:
 
     ``t`` is when the frame was presented on the system's monotonic clock (comparable across processes);
     ``luma`` is the picture's mean brightness, 0..1, read back from the GPU (tracing costs a little);
-    ``preset`` the preset playing; ``hud`` the HUD's warnings, joined by " | " (empty with the HUD hidden).
+    ``preset`` the preset playing; ``hud`` the HUD's warnings, joined by " | " (empty with the HUD hidden);
+    ``seen`` the sample position it is seen at (the performance log's, and the outputs' timecode).
     Each row is written out as the frame is presented, so another process
     can follow the show while it runs.
     """
 
     COLUMNS = ("frame", "t", "input", "audio_s", "frame_ms", "work_ms", "width", "height", "level", "onset", "bass",
-               "beat", "luma", "latency_ms", "preset", "hud")
+               "beat", "luma", "latency_ms", "preset", "hud", "seen")
 
     def __init__(self, path: Path):
         self._file = path.open("w", newline="", buffering=1)

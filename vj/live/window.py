@@ -58,22 +58,28 @@ class Window:
         fullscreen: None for windowed; a monitor index or a case-insensitive part of its name, or "" for
             the primary monitor.
         vsync: ask the driver to sync swaps to the display.
+        share: a window whose GL objects this one's context shares (the performer's preview draws the
+            show window's textures); its context is current again when this returns.
     """
 
     def __init__(self, title: str, size: tuple[int, int] = (1280, 720), fullscreen: str | None = None,
-                 vsync: bool = True):
+                 vsync: bool = True, share: Window | None = None):
         glfw = self._glfw = _glfw()
         for hint, value in ((glfw.CONTEXT_VERSION_MAJOR, 3), (glfw.CONTEXT_VERSION_MINOR, 3),
                             (glfw.OPENGL_PROFILE, glfw.OPENGL_CORE_PROFILE), (glfw.OPENGL_FORWARD_COMPAT, True)):
             glfw.window_hint(hint, value)
         try:
-            self.handle = glfw.create_window(size[0], size[1], title, None, None)
+            self.handle = glfw.create_window(size[0], size[1], title, None, share.handle if share else None)
         except glfw.GLFWError as error:
-            glfw.terminate()
+            if share is None:
+                glfw.terminate()
             raise VJError(f"cannot open an OpenGL 3.3 window: {str(error).split('] ', 1)[-1]}") from None
+        self._owns_glfw = share is None
         glfw.make_context_current(self.handle)
         glfw.swap_interval(1 if vsync else 0)
         self.ctx = moderngl.create_context()
+        if share is not None:
+            share.make_current()
         self._windowed = (*glfw.get_window_pos(self.handle), *size)
         self.keys: list[str] = []
         """Keys pressed since the loop last looked: typed characters ('f', '[', 'T', ' '), 'escape', 'up', 'down'."""
@@ -148,10 +154,26 @@ class Window:
     def swap(self) -> None:
         self._glfw.swap_buffers(self.handle)
 
+    def place_beside(self, other: Window) -> None:
+        """Put this window just right of ``other`` (a windowed show: the preview must not cover it)."""
+        x, y = self._glfw.get_window_pos(other.handle)
+        width, _ = self._glfw.get_window_size(other.handle)
+        self._glfw.set_window_pos(self.handle, x + width + 16, y)
+
+    def make_current(self) -> None:
+        """Make this window's GL context the calling thread's (with two windows, before drawing into one)."""
+        self._glfw.make_context_current(self.handle)
+
+    def hide_cursor(self) -> None:
+        """No mouse pointer over this window (a projector's)."""
+        self._glfw.set_input_mode(self.handle, self._glfw.CURSOR, self._glfw.CURSOR_HIDDEN)
+
     def close(self) -> None:
+        self.make_current()
         self.ctx.release()
         self._glfw.destroy_window(self.handle)
-        self._glfw.terminate()
+        if self._owns_glfw:
+            self._glfw.terminate()
 
 
 def _pick_monitor(glfw, which: str):

@@ -24,7 +24,8 @@ class OffscreenTarget:
 
     def __init__(self, ctx: moderngl.Context, width: int, height: int):
         self.width, self.height = width, height
-        self.framebuffer = ctx.simple_framebuffer((width, height), components=3)
+        self.framebuffer = ctx.framebuffer(color_attachments=[ctx.texture((width, height), 3)])  # a texture:
+        # the outputs of a streamed render sample it
         self._buffer = np.empty((height, width, 3), dtype=np.uint8)
 
     def read(self) -> np.ndarray:
@@ -33,4 +34,5 @@ class OffscreenTarget:
         return self._buffer[::-1].copy()
 
     def release(self) -> None:
+        self.framebuffer.color_attachments[0].release()
         self.framebuffer.release()

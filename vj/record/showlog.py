@@ -150,7 +150,7 @@ def _check_header(path: Path, header: dict) -> None:
     header["presets"] = [_preset_inside(path, folder, name) for name in header["presets"]]
     header["preset"] = _preset_inside(path, folder, header["preset"])
     audio = Path(header["audio"])
-    if audio.name != header["audio"] or audio.name in ("", ".", ".."):
+    if audio.name != header["audio"] or audio.name in ("", ".", "..") or "\0" in audio.name:
         raise VJError(f"{path}: the audio file must sit beside the log (a plain file name, got {header['audio']!r})")
 
 
@@ -169,6 +169,8 @@ def _preset_inside(path: Path, folder: Path, preset: str) -> str:
     log may not make vj read files elsewhere on the machine)."""
     if not _is_file(preset):
         return preset
+    if "\0" in preset:
+        raise VJError(f"{path}: the show's preset {preset!r} is not a file name")
     file = (folder / preset).resolve()
     if not file.is_relative_to(folder):
         raise VJError(f"{path}: the show's preset {preset!r} is outside the log's folder; copy the preset "

@@ -25,12 +25,15 @@ from vj.audio.framestream import FrameStream
 from vj.control.params import Params
 from vj.errors import VJError
 from vj.look.headless import OffscreenTarget, headless_context
+from vj.output.fanout import Outputs
 from vj.output.frames import PngWriter
+from vj.output.rig import OutputFormat
 from vj.output.video import VideoWriter
 from vj.render.pipeline import FramePipeline, PreparedFrame
 from vj.render.plan import RenderPlan, plan_render
 from vj.render.settings import RenderSettings
 from vj.render.stages import Ahead, Behind
+from vj.timebase import ANALYSIS_RATE
 
 
 COMPILE_FROM_FRAMES = 900
@@ -80,14 +83,21 @@ def render_file(settings: RenderSettings, progress: bool = True) -> RenderResult
     source = open_audio(settings.audio)
     expected = plan.frames_in(source.duration_s)
     setup = _Setup(plan, plan.params(), expected or 0)
+    try:
+        streams = _streams(setup, settings)
+    except BaseException:
+        setup.release()
+        raise
     stream = Ahead(FrameStream(source, plan.timebase, plan.first, plan.last), depth=64, name="vj-analyse")
     bar = tqdm(total=expected, unit="frame", desc="render", disable=not progress, file=sys.stderr, smoothing=0.1)
     try:
         with _stop_between_frames() as stop, bar:
             done = _render(setup, settings.output, _pngs(settings.frames_dir, settings), stream, plan.first, stop,
-                           bar.update, audio=True)
+                           bar.update, audio=True, streams=streams)
     finally:
         stream.close()
+        if streams is not None:
+            streams.close()
         setup.release()
     return RenderResult(settings.output, done, not stop.requested, time.perf_counter() - started)
 
@@ -111,6 +121,14 @@ def render_part(plan: RenderPlan, params: Params, features: Iterable[FrameFeatur
         setup.release()
 
 
+def _streams(setup: _Setup, settings: RenderSettings) -> Outputs | None:
+    """The render's ``--output ndi`` (...) streams, opened before the first frame (None without any)."""
+    if not settings.streams:
+        return None
+    return Outputs(setup.ctx, list(settings.streams), OutputFormat((settings.width, settings.height), settings.fps,
+                                                                   ANALYSIS_RATE, 2))
+
+
 def _pngs(directory: Path | None, settings: RenderSettings) -> PngWriter | None:
     """The render's PNG frames in ``directory`` (none without one), at the output's size."""
     return PngWriter(directory, (settings.width, settings.height)) if directory else None
@@ -118,14 +136,17 @@ def _pngs(directory: Path | None, settings: RenderSettings) -> PngWriter | None:
 
 def _render(setup: _Setup, output: Path, pngs: PngWriter | None,
             frames: Iterable[tuple[int, FrameFeatures, np.ndarray]],
-            keep_from: int, stop: _StopRequest, on_frame: Callable[[int], None], audio: bool) -> int:
+            keep_from: int, stop: _StopRequest, on_frame: Callable[[int], None], audio: bool,
+            streams: Outputs | None = None) -> int:
     """Four threads share the work (`vj.render.stages`): decode and analysis (``frames``, when it is an
     `Ahead`), the net, the look (this thread, which owns the GL context), and encoding. Frames before
-    ``keep_from`` are drawn, not kept. Returns the frames kept."""
+    ``keep_from`` are drawn, not kept. With ``streams``, each kept frame also goes there, no sooner than
+    its time in the audio from the first one (a render faster than real time waits). Returns the frames kept."""
     settings = setup.plan.settings
     target = OffscreenTarget(setup.ctx, *setup.plan.quality.look_size(settings.width, settings.height))
     output.parent.mkdir(parents=True, exist_ok=True)
     done = 0
+    started: float | None = None
     prepared = Ahead(setup.prepared(frames), depth=2, name="vj-net")
     with VideoWriter(output, settings.width, settings.height, settings.fps,
                      preset=setup.plan.quality.encoder_preset, audio_channels=2 if audio else 0) as writer:
@@ -139,6 +160,11 @@ def _render(setup: _Setup, output: Path, pngs: PngWriter | None,
                     encoder.put((index, target.read(), samples if audio else samples[:0]))
                     done += 1
                     on_frame(1)
+                    if streams is not None:
+                        seconds = float((index - keep_from) / settings.fps)
+                        started = time.monotonic() - seconds if started is None else started
+                        time.sleep(max(0.0, started + seconds - time.monotonic()))
+                        streams.send(target.framebuffer, samples, round(float(index / settings.fps) * ANALYSIS_RATE))
         finally:
             prepared.close()
             encoder.finish()

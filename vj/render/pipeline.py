@@ -295,6 +295,17 @@ class FramePipeline:
         self.look.draw(prepared.frame, prepared.heard, target, prepared.controls, prepared.toward,
                        prepared.next_frame)
 
+    def draw_other(self, loaded: LoadedPreset, look: Look, features: FrameFeatures, size: tuple[int, int],
+                   target: moderngl.Framebuffer, params: Params) -> None:
+        """``loaded`` (a preset not playing) at the start of its walk, as it would react to ``features``
+        with the show's live parameters, drawn with ``look`` (not the show's: its trails are its own) into
+        ``target``: the performer's glimpse of the next preset."""
+        heard = reacting(features, params)
+        inputs = frame_inputs(heard.vector(), _TIME) * np.float32(params["input_scale"])
+        frame = self.canvas.render(loaded.net.state(0.0), inputs, *size, params["zoom"], 0.0)
+        look.params = loaded.preset.look
+        look.draw(frame, heard, target, look_controls(params))
+
     def _net_frames(self, heard: FrameFeatures, width: int, height: int, params: Params,
                     toward: _Toward | None) -> tuple[np.ndarray, tuple[np.ndarray, float] | None]:
         """The engine's raw (height, width, 3) channels for features already scaled by `reacting`, and in a

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from vj.errors import VJError
 from vj.look.strobe import DEFAULT_MAX_PER_S, check_strobe_limit
+from vj.output.rig import OutputSpec
 
 RESOLUTIONS = {
     "360p": (640, 360), "480p": (854, 480), "720p": (1280, 720),
@@ -62,6 +63,8 @@ class RenderSettings:
     """Live parameters to hold at a value for the whole render (``--set zoom=1.5``)."""
     strobe_limit: float = DEFAULT_MAX_PER_S
     """``--strobe-limit``: most strobe flashes a second; 0 lifts the limit."""
+    streams: tuple[OutputSpec, ...] = ()
+    """``--output ndi`` (...): also stream the frames there as they are made, in real time."""
 
     def check(self) -> None:
         """Reject what cannot work before any slow step starts."""
