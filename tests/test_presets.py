@@ -318,6 +318,17 @@ def test_a_zip_feature_numpy_cannot_read_is_refused_in_one_line(tmp_path, offset
     assert "not a weight file" in message and zip_says in message
 
 
+def test_a_zip_member_that_lies_about_its_size_is_refused_before_it_is_read(tmp_path):
+    """A member claiming 1.3 GB in a small file made zipfile allocate the claim (found by fuzzing)."""
+    path = write_npz(tmp_path / "w.npz", small_members())
+    data = bytearray(path.read_bytes())
+    entry = data.find(b"PK\x01\x02")  # the first central directory entry: sizes at +20 (stored) and +24
+    data[entry + 20: entry + 24] = (1_342_177_792).to_bytes(4, "little")
+    path.write_bytes(bytes(data))
+    message = refused_weights(path)
+    assert "claims" in message and "not a weight file" in message
+
+
 def test_a_huge_preset_is_refused_before_it_is_read(tmp_path):
     path = write_preset(tmp_path, "schema = 2\n" + "# padding\n" * 200_000)
     with pytest.raises(VJError, match="too large for the preset"):

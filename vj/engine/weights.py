@@ -7,6 +7,7 @@ value checked finite.
 
 from __future__ import annotations
 
+import tokenize
 import zipfile
 import zlib
 from pathlib import Path
@@ -48,6 +49,10 @@ def load_weights(path: Path, spec: NetSpec) -> Layers:
             if members != set(expected):
                 raise VJError(f"{path}: holds {sorted(m.removesuffix('.npy') for m in members)[:8]}; a {spec} net "
                               f"needs exactly w0, b0 .. w{len(shapes) - 1}, b{len(shapes) - 1}")
+            for info in archive.infolist():  # a lying size makes zipfile allocate it (found by fuzzing)
+                if info.compress_size > size or info.file_size > MAX_FILE_BYTES:
+                    raise VJError(f"{path}: {info.filename} claims {info.file_size} bytes in a {size}-byte file; "
+                                  "not a weight file vj can read")
             for member, shape in expected.items():
                 found, dtype = _header(archive, member)
                 if dtype.kind not in FLOAT_KINDS or dtype.hasobject:
@@ -58,9 +63,10 @@ def load_weights(path: Path, spec: NetSpec) -> Layers:
             layers = [(arrays[f"w{i}"].astype(np.float32), arrays[f"b{i}"].astype(np.float32)) for i in range(len(shapes))]
     except VJError:
         raise
-    # NotImplementedError, RuntimeError, zlib.error: a zip feature or stream numpy cannot read (found by fuzzing)
+    # Found by fuzzing: NotImplementedError, RuntimeError, zlib.error (a zip feature or stream numpy cannot
+    # read); TokenError, SyntaxError (an array header numpy's tokenizer chokes on)
     except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError, NotImplementedError, RuntimeError,
-            zlib.error) as error:
+            zlib.error, tokenize.TokenError, SyntaxError) as error:
         raise VJError(f"{path}: not a weight file vj can read (a .npz of float arrays): {error}") from None
     for index, (w, b) in enumerate(layers):
         if not (np.isfinite(w).all() and np.isfinite(b).all()):
