@@ -132,7 +132,9 @@ def test_an_interrupted_render_resumes_from_its_finished_parts(clip: Path, one_p
     command = [sys.executable, "-m", "vj", "render", str(clip), "-o", str(output), "--frames",
                str(tmp_path / "resumed"), *LOOK, "--quiet", "--cluster", "local:2", "--chunk", "4"]
     parts = output.with_name("resumed.mp4.parts")
-    first = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    first = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             # a shell that starts pytest in the background hands down SIGINT ignored
+                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 180
     while len(list(parts.glob("*.mp4"))) < 2 and first.poll() is None and time.monotonic() < deadline:
         time.sleep(0.1)
