@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -56,6 +57,12 @@ def music(tmp_path_factory) -> np.ndarray:
     track = demo_track()
     start = len(track) // 3
     return track[start : start + 12 * ANALYSIS_RATE]
+
+
+def sigint_at_default() -> None:
+    """A child's SIGINT back at its default (``preexec_fn``): a shell that starts pytest in the background
+    hands it down ignored, and a user's Ctrl-C is not."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def run_vj(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.conftest import run_vj
+from tests.conftest import run_vj, sigint_at_default
 from tests.render.test_render import assert_frames_react_on_clicks, click_onsets, decode, frame_change
 from vj.audio.synth import click_track, write_audio
 from vj.render.offline import render_file
@@ -133,8 +133,7 @@ def test_an_interrupted_render_resumes_from_its_finished_parts(clip: Path, one_p
                str(tmp_path / "resumed"), *LOOK, "--quiet", "--cluster", "local:2", "--chunk", "4"]
     parts = output.with_name("resumed.mp4.parts")
     first = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                             # a shell that starts pytest in the background hands down SIGINT ignored
-                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+                             preexec_fn=sigint_at_default)
     deadline = time.monotonic() + 180
     while len(list(parts.glob("*.mp4"))) < 2 and first.poll() is None and time.monotonic() < deadline:
         time.sleep(0.1)

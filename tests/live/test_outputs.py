@@ -54,6 +54,11 @@ def finish(vj: subprocess.Popen, receiver: subprocess.Popen, player: subprocess.
     return json.loads(out.with_suffix(".stats.json").read_text()), json.loads(Path(f"{out}.json").read_text())
 
 
+def seen_sample(timecode: int) -> int:
+    """The sample position a frame's NDI timecode (100 ns units) was made from."""
+    return round(int(timecode) * 48000 / 10_000_000)
+
+
 def presented(trace_path: Path) -> dict[int, float]:
     """When the frame seen at each sample position was presented (monotonic)."""
     with trace_path.open() as trace:
@@ -114,14 +119,14 @@ def test_an_ndi_receiver_gets_the_show_as_it_was_recorded(ndi_env, jack, tmp_pat
     frames = got["frames"]
     shown = presented(trace_path)
     latency = [arrived - shown[seen] for arrived, timecode, _, _ in frames
-               if (seen := round(timecode * 48000 / 10_000_000)) in shown]
+               if (seen := seen_sample(timecode)) in shown]
     kept = np.load(f"{out}.npz")
     recorded = decoded_frames(show)
     # The recording's slot for each frame, from its log: within a frame of the timecode, not always its rounding.
     slot_of = {frame.seen: frame.rec for frame in read_show_log(show.with_suffix(".vjlog")).frames}
     match, neighbour = [], []
     for timecode in kept.files:
-        slot = slot_of.get(round(int(timecode) * 48000 / 10_000_000))
+        slot = slot_of.get(seen_sample(timecode))
         if slot in recorded and slot + 1 in recorded:
             pixels = kept[timecode][..., :3].astype(np.int16)
             match.append(float(np.abs(pixels - recorded[slot]).mean()))

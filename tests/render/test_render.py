@@ -19,7 +19,7 @@ import av
 import numpy as np
 import pytest
 
-from conftest import run_vj
+from conftest import run_vj, sigint_at_default
 from vj.audio.synth import click_track, write_audio
 from vj.cli import main
 
@@ -240,8 +240,7 @@ def interrupted(tmp_path_factory) -> Interrupted:
         [sys.executable, "-m", "vj", "render", str(audio), "-o", str(out), "--res", "160x90", "--net", "32x4",
          "--frames", str(frames), "--quiet"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        # a shell that starts pytest in the background hands down SIGINT ignored; a user's Ctrl-C is not
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        preexec_fn=sigint_at_default,
     )
     try:
         # frames 0..90 on disk: ~3 s of picture, so at least one 2 s fragment is complete in the partial file
